@@ -1,0 +1,114 @@
+"""The ``wfpsim`` command.
+
+``wfpsim layers`` lists every layer; ``wfpsim layer NAME [--json]`` shows one layer and its
+fields (NAME: short name, full ``FWPM_LAYER_*`` name, GUID or run-time id).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from wfpsim.catalog import Layer, layer, layers
+from wfpsim.errors import WfpError
+from wfpsim.report import text_table
+
+
+def layer_json(la: Layer) -> dict[str, object]:
+    """The ``wfpsim layer --json`` document for one layer."""
+    return {
+        "name": la.name,
+        "guid": str(la.guid),
+        "id": la.id,
+        "short_name": la.short_name,
+        "kind": la.kind.value,
+        "direction": la.direction.name.lower(),
+        "discard": la.discard,
+        "twin": la.twin,
+        "fields": [
+            {
+                "index": f.index,
+                "name": f.name,
+                "condition": f.condition,
+                "condition_guid": str(f.condition_guid) if f.condition_guid else None,
+                "type": f.type.fwp_name if f.type else None,
+            }
+            for f in la.fields
+        ],
+    }
+
+
+def layer_text(la: Layer) -> str:
+    """The readable ``wfpsim layer`` report."""
+    head = [
+        f"{la.name}  (run-time id {la.id if la.id is not None else 'none'}: {la.runtime_name})",
+        f"  GUID       {{{la.guid}}}",
+        f"  kind       {la.kind.value}{' — discard layer' if la.discard else ''}",
+        f"  direction  {la.direction.value}",
+    ]
+    if la.twin:
+        head.append(f"  twin       {la.twin}")
+    if not la.fields:
+        return "\n".join([*head, "", "  (no fields: reserved or internal layer)"])
+    rows = [("index", la.fields_enum or "field", "condition", "type")]
+    rows += [
+        (str(f.index), f.name, f.condition or "(reserved)", f.type.fwp_name if f.type else "-")
+        for f in la.fields
+    ]
+    return "\n".join([*head, "", text_table(rows)])
+
+
+def layers_text() -> str:
+    """The readable ``wfpsim layers`` table."""
+    rows = [("id", "layer", "kind", "direction", "fields")]
+    rows += [
+        (
+            "-" if la.id is None else str(la.id),
+            la.short_name,
+            la.kind.value + (" (discard)" if la.discard else ""),
+            la.direction.value,
+            str(len(la.fields)),
+        )
+        for la in layers()
+    ]
+    return text_table(rows)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``wfpsim`` command."""
+    parser = argparse.ArgumentParser(
+        prog="wfpsim", description="Windows Filtering Platform simulator"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_layers = sub.add_parser("layers", help="list every WFP layer")
+    p_layers.add_argument("--json", action="store_true", help="print JSON")
+    p_layer = sub.add_parser("layer", help="show one layer and its fields")
+    p_layer.add_argument("name", help="short name, FWPM_LAYER_* name, GUID or run-time id")
+    p_layer.add_argument("--json", action="store_true", help="print JSON")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "layers":
+            if args.json:
+                doc = [
+                    {k: v for k, v in layer_json(la).items() if k != "fields"} for la in layers()
+                ]
+                print(json.dumps(doc, indent=2))
+            else:
+                print(layers_text())
+            return 0
+        key: str | int = int(args.name) if args.name.isdigit() else args.name
+        la = layer(key)
+        print(json.dumps(layer_json(la), indent=2) if args.json else layer_text(la))
+        return 0
+    except WfpError as err:
+        print(f"wfpsim: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `wfpsim layers | head`
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

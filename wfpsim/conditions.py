@@ -1,0 +1,390 @@
+"""Filter conditions: the 13 ``FWP_MATCH_TYPE``s and how a filter's conditions combine.
+
+Matching is a pure function of a condition and an incoming value. Conditions on the same
+field are OR'ed, conditions on different fields AND'ed (Windows 7 and later), and a filter
+with no condition matches everything.
+
+>>> from wfpsim.catalog import layer
+>>> port = resolve(layer("ALE_AUTH_CONNECT_V4"), Condition("IP_REMOTE_PORT", "EQUAL", 80))
+>>> port.value.type.fwp_name
+'FWP_UINT16'
+>>> matches(port, Value.u16(80)), matches(port, Value.u16(81))
+(True, False)
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from wfpsim.catalog import Field, Layer, condition, parse_guid
+from wfpsim.errors import (
+    ConditionNotFoundError,
+    InvalidRangeError,
+    MatchTypeMismatchError,
+    TypeMismatchError,
+)
+from wfpsim.values import (
+    INTEGER_BITS,
+    STRINGISH,
+    UNSIGNED,
+    DataType,
+    Range,
+    V4AddrMask,
+    V6AddrMask,
+    Value,
+    app_id_bytes,
+)
+
+
+class MatchType(enum.IntEnum):
+    """``FWP_MATCH_TYPE`` (fwptypes.h); members are the names minus ``FWP_MATCH_``."""
+
+    EQUAL = 0
+    GREATER = 1
+    LESS = 2
+    GREATER_OR_EQUAL = 3
+    LESS_OR_EQUAL = 4
+    RANGE = 5
+    FLAGS_ALL_SET = 6
+    FLAGS_ANY_SET = 7
+    FLAGS_NONE_SET = 8
+    EQUAL_CASE_INSENSITIVE = 9
+    NOT_EQUAL = 10
+    PREFIX = 11
+    NOT_PREFIX = 12
+    TYPE_MAX = 13
+
+    @property
+    def fwp_name(self) -> str:
+        """The real identifier, e.g. ``FWP_MATCH_EQUAL``."""
+        return f"FWP_MATCH_{self.name}"
+
+    @classmethod
+    def parse(cls, text: str | int | MatchType) -> MatchType:
+        """By ``EQUAL``, ``FWP_MATCH_EQUAL`` or number."""
+        if isinstance(text, int):
+            return cls(text)
+        key = text.strip().upper().removeprefix("FWP_MATCH_")
+        if key in cls.__members__ and key != "TYPE_MAX":
+            return cls[key]
+        valid = ", ".join(m.name for m in cls if m != cls.TYPE_MAX)
+        raise MatchTypeMismatchError(f"unknown match type {text!r}; valid: {valid}")
+
+
+SORTABLE = frozenset(INTEGER_BITS) | {
+    DataType.BYTE_ARRAY16_TYPE,
+    DataType.BYTE_BLOB_TYPE,
+    DataType.UNICODE_STRING_TYPE,
+}
+ORDERED = {MatchType.GREATER, MatchType.LESS, MatchType.GREATER_OR_EQUAL, MatchType.LESS_OR_EQUAL}
+FLAG_MATCHES = {MatchType.FLAGS_ALL_SET, MatchType.FLAGS_ANY_SET, MatchType.FLAGS_NONE_SET}
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """``FWPM_FILTER_CONDITION0``: a field, a match type and a value.
+
+    ``field`` may be a condition name (``IP_REMOTE_PORT`` / ``FWPM_CONDITION_IP_REMOTE_PORT``)
+    or GUID; ``value`` may be a typed :class:`~wfpsim.values.Value` (checked strictly, as
+    Windows does) or friendly Python input that :func:`resolve` converts to the field's type:
+    an integer, ``"10.1.2.3"``, ``"10.0.0.0/8"``, ``(low, high)`` for RANGE, a path string
+    for an app id.
+    """
+
+    field: str
+    match: MatchType | str = MatchType.EQUAL
+    value: object = None
+
+    @property
+    def match_type(self) -> MatchType:
+        """The match type as an enum."""
+        return MatchType.parse(self.match)
+
+    @property
+    def typed(self) -> Value:
+        """The value; only valid on a resolved condition."""
+        if not isinstance(self.value, Value):
+            raise TypeMismatchError(f"condition on {self.field} is not resolved against a layer")
+        return self.value
+
+    def describe(self) -> str:
+        """``IP_REMOTE_PORT == 80`` style text."""
+        sym = {
+            MatchType.EQUAL: "==",
+            MatchType.NOT_EQUAL: "!=",
+            MatchType.GREATER: ">",
+            MatchType.LESS: "<",
+            MatchType.GREATER_OR_EQUAL: ">=",
+            MatchType.LESS_OR_EQUAL: "<=",
+        }.get(self.match_type, self.match_type.name)
+        shown = self.value.display() if isinstance(self.value, Value) else repr(self.value)
+        short = self.field.removeprefix("FWPM_CONDITION_")
+        if self.match_type == MatchType.RANGE and isinstance(self.value, Value):
+            return f"{short} in {shown}"
+        return f"{short} {sym} {shown}"
+
+
+def field_for(layer: Layer, name: str) -> Field:
+    """The layer's field for a condition name or GUID.
+
+    Raises:
+        ConditionNotFoundError: the condition exists but not at this layer, or not at all.
+    """
+    guid = parse_guid(name)
+    key = str(guid) if guid is not None else name
+    if layer.has_field(key):
+        found = layer.field(key)
+        if found.condition:
+            return found
+    info = condition(name)  # raises for a name that is no condition at all
+    valid = ", ".join(f.short_name for f in layer.fields if f.condition)
+    raise ConditionNotFoundError(
+        f"layer {layer.short_name} has no field for {info.name}; valid fields: {valid}"
+    )
+
+
+def coerce(data_type: DataType, accepts: Sequence[DataType], raw: object, what: str) -> Value:
+    """Turn friendly input into a typed value the field accepts.
+
+    Raises:
+        TypeMismatchError: ``raw`` cannot be a value of this field.
+    """
+    if isinstance(raw, Value):
+        if raw.type == DataType.RANGE_TYPE and isinstance(raw.data, Range):
+            ok = raw.data.low.type in accepts
+        else:
+            ok = raw.type in accepts or raw.type == DataType.EMPTY
+        if not ok:
+            valid = " or ".join(t.fwp_name for t in accepts)
+            raise TypeMismatchError(f"{what} takes {valid}, got {raw.type.fwp_name}")
+        return raw
+    if raw is None:
+        return Value.empty()
+    if isinstance(raw, (list, tuple)) and len(raw) == 2:
+        low = coerce(data_type, [data_type], raw[0], what)
+        high = coerce(data_type, [data_type], raw[1], what)
+        return Value.range(low, high)
+    if data_type in INTEGER_BITS:
+        if isinstance(raw, str) and data_type == DataType.UINT32 and "." in raw:
+            if "/" in raw and DataType.V4_ADDR_MASK in accepts:
+                return Value.v4_addr_mask(raw)
+            return Value.ipv4(raw)
+        if isinstance(raw, str):
+            try:
+                raw = int(raw, 0)
+            except ValueError:
+                raise TypeMismatchError(
+                    f"{what} takes an integer ({data_type.fwp_name}), got {raw!r}"
+                ) from None
+        if not isinstance(raw, int):
+            raise TypeMismatchError(f"{what} takes an integer ({data_type.fwp_name}), got {raw!r}")
+        return Value.integer(data_type, raw)
+    if data_type == DataType.BYTE_ARRAY16_TYPE:
+        if isinstance(raw, str) and "/" in raw and DataType.V6_ADDR_MASK in accepts:
+            return Value.v6_addr_mask(raw)
+        if isinstance(raw, (str, bytes)):
+            return Value.ipv6(raw)
+    if data_type == DataType.BYTE_BLOB_TYPE:
+        if isinstance(raw, bytes):
+            return Value.blob(raw)
+        if isinstance(raw, str):
+            return Value.app_id(raw)
+    if data_type == DataType.BYTE_ARRAY6_TYPE and isinstance(raw, (str, bytes)):
+        data = raw if isinstance(raw, bytes) else bytes.fromhex(re.sub(r"[:-]", "", raw))
+        if len(data) == 6:
+            return Value(DataType.BYTE_ARRAY6_TYPE, data)
+    if data_type in STRINGISH and isinstance(raw, str):
+        return Value(data_type, raw)
+    raise TypeMismatchError(f"{what} takes {data_type.fwp_name}, got {raw!r}")
+
+
+def resolve(layer: Layer, cond: Condition) -> Condition:
+    """Check a condition against a layer and return it with a canonical field and typed value.
+
+    Raises:
+        ConditionNotFoundError: the layer has no such field.
+        TypeMismatchError: the value's type is not one the field takes.
+        MatchTypeMismatchError: the match type does not apply to that type.
+        InvalidRangeError: RANGE without a range value, or a range value without RANGE.
+    """
+    fld = field_for(layer, cond.field)
+    assert fld.condition is not None and fld.type is not None
+    match = cond.match_type
+    what = f"{fld.condition} at {layer.short_name}"
+    accepts = list(fld.accepts)
+    if fld.type == DataType.SECURITY_DESCRIPTOR_TYPE:
+        accepts.append(DataType.SID)
+    value = coerce(fld.type, accepts, cond.value, what)
+    check_match(match, value, what)
+    return Condition(fld.condition, match, value)
+
+
+def check_match(match: MatchType, value: Value, what: str) -> None:
+    """Raise unless ``match`` may be used with a value of this type ([A-match] table)."""
+    base = value.data.low.type if isinstance(value.data, Range) else value.type
+    if match == MatchType.RANGE and value.type != DataType.RANGE_TYPE:
+        raise InvalidRangeError(f"{what}: FWP_MATCH_RANGE needs a [low, high] range value")
+    if match != MatchType.RANGE and value.type == DataType.RANGE_TYPE:
+        raise MatchTypeMismatchError(f"{what}: a range value needs FWP_MATCH_RANGE")
+    allowed: bool
+    if match in (MatchType.EQUAL, MatchType.NOT_EQUAL):
+        allowed = True
+    elif match in ORDERED or match == MatchType.RANGE:
+        allowed = base in SORTABLE
+    elif match in FLAG_MATCHES:
+        allowed = base in UNSIGNED
+    elif match == MatchType.EQUAL_CASE_INSENSITIVE:
+        allowed = base == DataType.UNICODE_STRING_TYPE
+    elif match in (MatchType.PREFIX, MatchType.NOT_PREFIX):
+        allowed = base in (DataType.BYTE_BLOB_TYPE, DataType.UNICODE_STRING_TYPE)
+    else:
+        allowed = False
+    if not allowed:
+        raise MatchTypeMismatchError(
+            f"{what}: {match.fwp_name} cannot be used with {base.fwp_name}"
+        )
+
+
+def _sddl_grants(sddl: str, sid: str) -> bool | None:
+    """Whether an SDDL DACL grants access to ``sid`` (None: no ACE names it)."""
+    verdict: bool | None = None
+    for kind, trustee in re.findall(r"\((A|D);[^;]*;[^;]*;[^;]*;[^;]*;([^)]*)\)", sddl):
+        if trustee.upper() in (sid.upper(), "WD"):  # WD = Everyone
+            if kind == "D":
+                return False
+            verdict = True
+    return verdict
+
+
+def matches(cond: Condition, incoming: Value) -> bool:
+    """Does an incoming value satisfy one resolved condition? Pure.
+
+    Rules: no implicit conversion between types (a UINT32 never equals a UINT16); an
+    ``FWP_EMPTY`` incoming value matches only EQUAL-to-empty ([UNDOCUMENTED] for the other
+    match types — we say no match); PREFIX/NOT_PREFIX test that the value **ends with**
+    the condition, as the current Microsoft page documents.
+    """
+    match = cond.match_type
+    value = cond.typed
+    data = value.data
+    if incoming.type == DataType.EMPTY or value.type == DataType.EMPTY:
+        both_empty = incoming.type == value.type == DataType.EMPTY
+        return both_empty if match == MatchType.EQUAL else False
+    got = incoming.data
+    if isinstance(data, (V4AddrMask, V6AddrMask)):
+        hit = _in_network(data, incoming)
+        if match in (MatchType.EQUAL, MatchType.NOT_EQUAL):
+            return hit == (match == MatchType.EQUAL)
+        return False
+    if isinstance(data, Range):
+        if incoming.type != data.low.type:
+            return False
+        return _le(data.low.data, got) and _le(got, data.high.data)
+    is_sd = value.type == DataType.SECURITY_DESCRIPTOR_TYPE and isinstance(data, str)
+    if is_sd and isinstance(got, str) and str(data).upper().startswith(("D:", "O:", "G:")):
+        granted = _sddl_grants(str(data), got)
+        return bool(granted) if match == MatchType.EQUAL else not granted
+    if incoming.type != value.type and not (
+        value.type == DataType.SECURITY_DESCRIPTOR_TYPE and incoming.type in STRINGISH
+    ):
+        return False
+    if match == MatchType.EQUAL:
+        return got == data
+    if match == MatchType.NOT_EQUAL:
+        return got != data
+    if match == MatchType.GREATER:
+        return not _le(got, data)
+    if match == MatchType.LESS:
+        return not _le(data, got)
+    if match == MatchType.GREATER_OR_EQUAL:
+        return _le(data, got)
+    if match == MatchType.LESS_OR_EQUAL:
+        return _le(got, data)
+    if match in FLAG_MATCHES and isinstance(got, int) and isinstance(data, int):
+        if match == MatchType.FLAGS_ALL_SET:
+            return got & data == data
+        if match == MatchType.FLAGS_ANY_SET:
+            return got & data != 0
+        return got & data == 0
+    if match == MatchType.EQUAL_CASE_INSENSITIVE and isinstance(got, str) and isinstance(data, str):
+        return got.casefold() == data.casefold()
+    if match in (MatchType.PREFIX, MatchType.NOT_PREFIX):
+        ends = _ends_with(got, data)
+        return ends if match == MatchType.PREFIX else not ends
+    return False
+
+
+def _in_network(data: V4AddrMask | V6AddrMask, incoming: Value) -> bool:
+    """Is the incoming address inside the condition's address/mask or prefix?"""
+    got = incoming.data
+    if isinstance(data, V4AddrMask):
+        return (
+            incoming.type == DataType.UINT32
+            and isinstance(got, int)
+            and (got & data.mask) == (data.addr & data.mask)
+        )
+    if incoming.type != DataType.BYTE_ARRAY16_TYPE or not isinstance(got, bytes):
+        return False
+    shift = 128 - data.prefix_length
+    return int.from_bytes(got, "big") >> shift == int.from_bytes(data.addr, "big") >> shift
+
+
+def _le(a: object, b: object) -> bool:
+    try:
+        return bool(a <= b)  # type: ignore[operator]
+    except TypeError:
+        return False
+
+
+def _ends_with(got: object, data: object) -> bool:
+    if isinstance(got, bytes) and isinstance(data, bytes):
+        return got.endswith(data)
+    if isinstance(got, str) and isinstance(data, str):
+        return got.endswith(data)
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """Whether a filter's conditions matched and, if not, the first field group that failed."""
+
+    matched: bool
+    failed: tuple[Condition, ...] = ()
+    incoming: Value | None = None
+
+
+def group_by_field(conditions: Iterable[Condition]) -> dict[str, list[Condition]]:
+    """Group conditions by field, keeping first-appearance order."""
+    groups: dict[str, list[Condition]] = {}
+    for cond in conditions:
+        groups.setdefault(cond.field, []).append(cond)
+    return groups
+
+
+def filter_matches(conditions: Sequence[Condition], values: Mapping[str, Value]) -> MatchResult:
+    """AND over distinct fields of (OR over that field's conditions). Pure.
+
+    ``values`` maps ``FWPM_CONDITION_*`` names to incoming values; a field missing from it
+    is ``FWP_EMPTY``. [UNDOCUMENTED] whether non-adjacent same-field conditions merge: we
+    group every condition on a field, as the kernel's ``FWPS_FILTER_FLAG_OR_CONDITIONS``
+    comment suggests.
+    """
+    for name, group in group_by_field(conditions).items():
+        incoming = values.get(name, Value.empty())
+        if not any(matches(c, incoming) for c in group):
+            return MatchResult(False, tuple(group), incoming)
+    return MatchResult(True)
+
+
+def app_id_value(path: str) -> Value:
+    """The ALE_APP_ID value of a path (convenience re-export)."""
+    return Value(DataType.BYTE_BLOB_TYPE, app_id_bytes(path))
+
+
+def condition_key(name: str | uuid.UUID) -> str:
+    """The canonical ``FWPM_CONDITION_*`` name for a name or GUID."""
+    return condition(name).name

@@ -1,0 +1,222 @@
+"""The Base Filtering Engine: sessions, the object store, callout registration, queries.
+
+>>> engine = Engine()
+>>> with engine.open_session("demo", dynamic=True) as s:
+...     f = s.add_filter(Filter("no telnet", "ALE_AUTH_CONNECT_V4", "BLOCK",
+...                             [Condition("IP_REMOTE_PORT", "EQUAL", 23)]))
+...     [x.name for x in engine.filters("ALE_AUTH_CONNECT_V4")]
+['no telnet']
+>>> engine.filters("ALE_AUTH_CONNECT_V4")   # the dynamic session closed: its filter is gone
+[]
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from wfpsim.catalog import Layer, layer, parse_guid
+from wfpsim.conditions import Condition
+from wfpsim.errors import AlreadyExistsError, WfpError
+from wfpsim.objects import Callout, Filter, Provider, Sublayer
+from wfpsim.registry import CalloutRegisterFlag, CalloutRegistry, NotifyType, Registration
+from wfpsim.session import Session
+from wfpsim.store import Snapshot, sort_filters
+
+__all__ = ["Condition", "Engine"]
+
+
+class Engine:
+    """One simulated BFE and its kernel-side callout table.
+
+    The add/delete methods on the engine itself run in a default *static* session (like a
+    tool calling ``Fwpm*Add0`` without ``FWPM_SESSION_FLAG_DYNAMIC``); use
+    :meth:`open_session` for dynamic sessions and explicit transactions.
+    """
+
+    def __init__(self, key_seed: str = "wfpsim") -> None:
+        self._state = Snapshot.with_builtins()
+        self._sessions: dict[uuid.UUID, Session] = {}
+        self._txn_holder: Session | None = None
+        self._key_seed = key_seed
+        self._session_count = 0
+        self._default: Session | None = None
+        self.registry = CalloutRegistry()
+        #: notify calls made, in order: (notify type, filter id, callout name)
+        self.notifications: list[tuple[NotifyType, int, str]] = []
+
+    # sessions -------------------------------------------------------------------------
+    def open_session(
+        self, name: str = "", dynamic: bool = False, key: uuid.UUID | str | None = None
+    ) -> Session:
+        """``FwpmEngineOpen0``; ``dynamic`` is ``FWPM_SESSION_FLAG_DYNAMIC``.
+
+        Raises:
+            AlreadyExistsError: a session with ``key`` is open.
+        """
+        self._session_count += 1
+        guid = parse_guid(key) if key is not None else None
+        if guid is None:
+            guid = uuid.uuid5(uuid.NAMESPACE_OID, f"{self._key_seed}:session:{self._session_count}")
+        if guid in self._sessions:
+            raise AlreadyExistsError(f"session {{{guid}}} is already open")
+        session = Session(self, guid, name or f"session {self._session_count}", dynamic)
+        self._sessions[guid] = session
+        return session
+
+    @property
+    def session(self) -> Session:
+        """The default static session used by the engine's own add/delete methods."""
+        if self._default is None or self._default.closed:
+            self._default = self.open_session("default")
+        return self._default
+
+    @property
+    def sessions(self) -> list[Session]:
+        """Open sessions."""
+        return list(self._sessions.values())
+
+    # shortcuts in the default session --------------------------------------------------
+    def add_provider(self, provider: Provider) -> Provider:
+        """``FwpmProviderAdd0`` in the default session."""
+        return self.session.add_provider(provider)
+
+    def add_sublayer(self, sublayer: Sublayer) -> Sublayer:
+        """``FwpmSubLayerAdd0`` in the default session."""
+        return self.session.add_sublayer(sublayer)
+
+    def add_callout(self, callout: Callout) -> Callout:
+        """``FwpmCalloutAdd0`` in the default session."""
+        return self.session.add_callout(callout)
+
+    def add_filter(self, flt: Filter) -> Filter:
+        """``FwpmFilterAdd0`` in the default session."""
+        return self.session.add_filter(flt)
+
+    def delete_filter(self, ref: int | uuid.UUID | str) -> None:
+        """``FwpmFilterDeleteById0/ByKey0`` in the default session."""
+        self.session.delete_filter(ref)
+
+    def delete_sublayer(self, ref: uuid.UUID | str) -> None:
+        """``FwpmSubLayerDeleteByKey0`` in the default session."""
+        self.session.delete_sublayer(ref)
+
+    def delete_callout(self, ref: uuid.UUID | str | int) -> None:
+        """``FwpmCalloutDeleteByKey0`` in the default session."""
+        self.session.delete_callout(ref)
+
+    def delete_provider(self, ref: uuid.UUID | str) -> None:
+        """``FwpmProviderDeleteByKey0`` in the default session."""
+        self.session.delete_provider(ref)
+
+    # run-time registration --------------------------------------------------------------
+    def register_callout(
+        self,
+        key: uuid.UUID | str,
+        classify: Callable[..., Any] | None,
+        notify: Callable[..., Any] | None = None,
+        flow_delete: Callable[..., Any] | None = None,
+        flags: CalloutRegisterFlag | int = CalloutRegisterFlag.NONE,
+    ) -> int:
+        """``FwpsCalloutRegister``: returns the callout id. ``key`` may be an added callout's
+        name. Filters added before registration get no ADD_FILTER notification."""
+        guid = parse_guid(key)
+        if guid is None:
+            guid = self._state.find_callout(key).key
+        reg = self.registry.register(
+            Registration(guid, classify, notify, flow_delete, CalloutRegisterFlag(flags))
+        )
+        return reg.callout_id
+
+    def unregister_callout(self, ref: uuid.UUID | str | int) -> None:
+        """``FwpsCalloutUnregisterById0`` (an int) or ``ByKey0``; its filters stay."""
+        if isinstance(ref, str) and parse_guid(ref) is None:
+            ref = self._state.find_callout(ref).key
+        self.registry.unregister(ref if isinstance(ref, int) else parse_guid(ref) or ref)  # type: ignore[arg-type]
+
+    def is_registered(self, ref: uuid.UUID | str) -> bool:
+        """True when the callout's classify functions are registered."""
+        guid = parse_guid(ref) or self._state.find_callout(ref).key
+        return guid in self.registry
+
+    def _notify(self, kind: NotifyType, flt: Filter, only_flag: bool = False) -> bool:
+        """Call the filter's callout notifyFn; False when ADD_FILTER was rejected."""
+        if not isinstance(flt.callout, uuid.UUID):
+            return True
+        reg = self.registry.get(flt.callout)
+        if reg is None or reg.notify is None:
+            return True
+        if only_flag and not reg.flags & CalloutRegisterFlag.ENABLE_COMMIT_ADD_NOTIFY:
+            return True
+        name = self._callout_name(flt.callout)
+        self.notifications.append((kind, flt.filter_id, name))
+        key = None if kind == NotifyType.DELETE_FILTER else flt.key
+        try:
+            status = reg.notify(kind, key, flt)
+        except (WfpError, Exception):
+            status = 0xC0000001  # STATUS_UNSUCCESSFUL
+        failed = isinstance(status, int) and not isinstance(status, bool) and status != 0
+        return not (failed or status is False)
+
+    def _callout_name(self, key: uuid.UUID) -> str:
+        for snap in (self._state, *(s._txn for s in self._sessions.values() if s._txn)):
+            if snap is not None and key in snap.callouts:
+                return snap.callouts[key].name
+        return str(key)
+
+    # queries (committed state) -----------------------------------------------------------
+    def filters(
+        self,
+        layer_ref: Layer | str | int | None = None,
+        sublayer: uuid.UUID | str | None = None,
+        provider: uuid.UUID | str | None = None,
+    ) -> list[Filter]:
+        """Enumerate filters sorted by effective weight (high first, ties by id), optionally
+        only one layer's, one sublayer's or one provider's."""
+        snap = self._state
+        items = list(snap.filters.values())
+        if layer_ref is not None:
+            la = layer(layer_ref)
+            items = [f for f in items if f.layer == la]
+        if sublayer is not None:
+            sub_key = snap.find_sublayer(sublayer).key
+            items = [f for f in items if f.sublayer == sub_key]
+        if provider is not None:
+            prov_key = snap.find_provider(provider).key
+            items = [f for f in items if f.provider == prov_key]
+        return sort_filters(items)
+
+    def filter(self, ref: int | uuid.UUID | str) -> Filter:
+        """``FwpmFilterGetById0``/``ByKey0`` (or by unique name)."""
+        return self._state.find_filter(ref)
+
+    def sublayers(self) -> list[Sublayer]:
+        """Every sublayer, highest weight first (built-in ones included)."""
+        return self._state.sublayer_order()
+
+    def sublayer(self, ref: uuid.UUID | str) -> Sublayer:
+        """A sublayer by key or name."""
+        return self._state.find_sublayer(ref)
+
+    def callouts(self) -> list[Callout]:
+        """Every added callout (the management objects), by callout id."""
+        return sorted(self._state.callouts.values(), key=lambda c: c.callout_id)
+
+    def callout(self, ref: uuid.UUID | str | int) -> Callout:
+        """A callout by key, name or id."""
+        return self._state.find_callout(ref)
+
+    def providers(self) -> list[Provider]:
+        """Every provider."""
+        return list(self._state.providers.values())
+
+    def evaluation_order(self, layer_ref: Layer | str | int) -> list[tuple[Sublayer, list[Filter]]]:
+        """The sublayers holding filters at a layer, in arbitration order, with their filters."""
+        return self._state.evaluation_order(layer(layer_ref))
+
+    def __repr__(self) -> str:
+        return (
+            f"<Engine {len(self._state.filters)} filters, {len(self._state.callouts)} callouts, "
+            f"{len(self._state.sublayers)} sublayers>"
+        )
