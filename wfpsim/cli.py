@@ -2,6 +2,8 @@
 
 ``wfpsim layers`` lists every layer; ``wfpsim layer NAME [--json]`` shows one layer and its
 fields (NAME: short name, full ``FWPM_LAYER_*`` name, GUID or run-time id).
+``wfpsim run FILE [--json]`` runs a scenario; ``wfpsim examples`` lists the built-in ones.
+Exit status: 0 success, 1 a scenario expectation failed, 2 bad input.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Sequence
 from wfpsim.catalog import Layer, layer, layers
 from wfpsim.errors import WfpError
 from wfpsim.report import text_table
+from wfpsim.runner import builtin_scenarios, report_json, report_text, run
+from wfpsim.scenario import load
 
 
 def layer_json(la: Layer) -> dict[str, object]:
@@ -76,6 +80,15 @@ def layers_text() -> str:
     return text_table(rows)
 
 
+def _run(name: str, as_json: bool) -> int:
+    result = run(name)
+    if as_json:
+        print(json.dumps(report_json(result), indent=2))
+    else:
+        print(report_text(result))
+    return 0 if result.ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wfpsim`` command."""
     parser = argparse.ArgumentParser(
@@ -87,8 +100,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_layer = sub.add_parser("layer", help="show one layer and its fields")
     p_layer.add_argument("name", help="short name, FWPM_LAYER_* name, GUID or run-time id")
     p_layer.add_argument("--json", action="store_true", help="print JSON")
+    p_run = sub.add_parser("run", help="run a scenario file (or a built-in scenario)")
+    p_run.add_argument("scenario", help="a .toml file, or a built-in name (`wfpsim examples`)")
+    p_run.add_argument("--json", action="store_true", help="print JSON")
+    sub.add_parser("examples", help="list the built-in scenarios")
     args = parser.parse_args(argv)
     try:
+        if args.command == "run":
+            return _run(args.scenario, args.json)
+        if args.command == "examples":
+            for name, path in sorted(builtin_scenarios().items()):
+                print(f"{name:28} {load(path).title}")
+            return 0
         if args.command == "layers":
             if args.json:
                 doc = [

@@ -58,6 +58,9 @@ class MatchType(enum.IntEnum):
     NOT_PREFIX = 12
     TYPE_MAX = 13
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def fwp_name(self) -> str:
         """The real identifier, e.g. ``FWP_MATCH_EQUAL``."""

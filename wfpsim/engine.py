@@ -13,16 +13,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from wfpsim.callouts import MetaValues
 from wfpsim.catalog import Layer, layer, parse_guid
+from wfpsim.classifier import ClassifyLog, LayerStatistics, classify
 from wfpsim.conditions import Condition
 from wfpsim.errors import AlreadyExistsError, WfpError
 from wfpsim.objects import Callout, Filter, Provider, Sublayer
 from wfpsim.registry import CalloutRegisterFlag, CalloutRegistry, NotifyType, Registration
 from wfpsim.session import Session
 from wfpsim.store import Snapshot, sort_filters
+from wfpsim.trace import Classification
 
 __all__ = ["Condition", "Engine"]
 
@@ -45,6 +48,30 @@ class Engine:
         self.registry = CalloutRegistry()
         #: notify calls made, in order: (notify type, filter id, callout name)
         self.notifications: list[tuple[NotifyType, int, str]] = []
+        #: per-layer classify statistics and veto events
+        self.classify_log = ClassifyLog()
+
+    # classification ---------------------------------------------------------------------
+    def classify(
+        self,
+        layer_ref: Layer | str | int,
+        values: Mapping[str, Any] | None = None,
+        meta: MetaValues | None = None,
+        layer_data: object = None,
+        flow_contexts: Mapping[int, int] | None = None,
+    ) -> Classification:
+        """Classify once at a layer: arbitration over the committed filters.
+
+        ``values`` maps fields (``IP_REMOTE_PORT``, ``FWPM_CONDITION_…`` or a GUID) to values;
+        a field not given is ``FWP_EMPTY``, as Windows hands over a value it does not know.
+        Returns the full :class:`~wfpsim.trace.Classification` trace.
+        """
+        return classify(self, layer_ref, values, meta, layer_data, flow_contexts)
+
+    def statistics(self, layer_ref: Layer | str | int) -> LayerStatistics:
+        """Classify counters of a layer (``FWPM_LAYER_STATISTICS0``)."""
+        name = layer(layer_ref).short_name
+        return self.classify_log.statistics.get(name, LayerStatistics())
 
     # sessions -------------------------------------------------------------------------
     def open_session(

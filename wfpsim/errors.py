@@ -15,14 +15,12 @@ True
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 
 class WfpError(Exception):
     """Base of every wfpsim error: a message naming the bad value and what is valid."""
 
-    code: ClassVar[str] = "FWP_E_INVALID_PARAMETER"
-    hresult: ClassVar[int] = 0x80320035
+    code: str = "FWP_E_INVALID_PARAMETER"
+    hresult: int = 0x80320035
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -49,6 +49,9 @@ class Action(enum.IntEnum):
     NONE = 0x00000007
     NONE_NO_MATCH = 0x00000008
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def fwp_name(self) -> str:
         """The real identifier, e.g. ``FWP_ACTION_BLOCK``."""

@@ -52,6 +52,9 @@ class DataType(enum.IntEnum):
     V6_ADDR_MASK = 0x101
     RANGE_TYPE = 0x102
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def fwp_name(self) -> str:
         """The real identifier, e.g. ``FWP_UINT16``."""

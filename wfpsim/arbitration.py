@@ -1,0 +1,236 @@
+"""Filter arbitration at one layer — a pure function of the ordered filters and the values.
+
+The algorithm follows Microsoft's *Filter Arbitration* page and the team reference
+(arbitration-and-objects.md §1–§4):
+
+* sublayers from highest weight; every sublayer is evaluated;
+* inside a sublayer, matching filters from highest effective weight; the first PERMIT or
+  BLOCK ends the sublayer (later filters and their callouts are skipped); CONTINUE goes on;
+* the decision and the write right (``FWPS_RIGHT_ACTION_WRITE``) are carried from sublayer to
+  sublayer: a static PERMIT is soft, a static BLOCK hard, ``CLEAR_ACTION_RIGHT`` makes a
+  decision hard; a lower sublayer may override a soft decision only;
+* a callout that returns BLOCK without the write right while the decision is PERMIT
+  **vetoes** it; a static filter never vetoes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+
+from wfpsim.callouts import ClassifyOut
+from wfpsim.conditions import filter_matches
+from wfpsim.objects import Action, Filter, FilterFlag, Sublayer
+from wfpsim.trace import (
+    ABSORB,
+    WRITE,
+    CalloutCall,
+    Classification,
+    Decision,
+    Effect,
+    FilterStep,
+    SublayerTrace,
+)
+from wfpsim.values import Value
+
+#: Invoke a filter's callout: fills ``classify_out`` and returns the call record.
+Invoker = Callable[[Filter, Sublayer, ClassifyOut], CalloutCall]
+
+CHOICE_UNKNOWN_NOTHING = (
+    "[our choice] a CALLOUT_UNKNOWN callout that leaves no decision is read as CONTINUE"
+)
+CHOICE_UNKNOWN_ODD = "[our choice] a CALLOUT_UNKNOWN callout's odd return is read as BLOCK"
+CHOICE_NO_DECISION = (
+    "[our choice] NONE / NONE_NO_MATCH lets traffic pass (Microsoft documents no default)"
+)
+CHOICE_UNREGISTERED = (
+    "[inference] an unregistered callout's substitute action is as hard as a static filter's"
+)
+
+
+def normalise(filter_action: Action, written: int, left_alone: bool) -> tuple[Action, str]:
+    """What a callout filter yields, from the ``actionType`` its callout left ([A-fwpsaction]).
+
+    Returns the action and a note when the written value was reinterpreted.
+    """
+    names = {int(a): a.name for a in Action}
+    shown = names.get(written, f"{written:#x}")
+    if filter_action == Action.CALLOUT_INSPECTION:
+        note = "" if written == Action.CONTINUE or left_alone else f"{shown} read as CONTINUE"
+        return Action.CONTINUE, note
+    if written in (Action.BLOCK, Action.PERMIT):
+        return Action(written), ""
+    if filter_action == Action.CALLOUT_TERMINATING:
+        return Action.BLOCK, f"a terminating callout returned {shown}: treated as BLOCK"
+    if written == Action.CONTINUE:
+        return Action.CONTINUE, ""
+    if left_alone and written in (Action.NONE, Action.NONE_NO_MATCH):
+        return Action.CONTINUE, CHOICE_UNKNOWN_NOTHING
+    return Action.BLOCK, f"{shown}: {CHOICE_UNKNOWN_ODD}"
+
+
+def _step(flt: Filter, effect: Effect, **extra: object) -> FilterStep:
+    weight = flt.effective_weight
+    return FilterStep(flt.filter_id, flt.name, flt.action_type, weight, effect, **extra)  # type: ignore[arg-type]
+
+
+def _static_decision(flt: Filter, action: Action, sub: Sublayer, source: str) -> Decision:
+    hard = action == Action.BLOCK or bool(flt.filter_flags & FilterFlag.CLEAR_ACTION_RIGHT)
+    return Decision(action, 0 if hard else WRITE, 0, flt.filter_id, flt.name, sub.name, source)
+
+
+class _Arbiter:
+    """The mutable walk behind :func:`arbitrate`: the decision so far and the records."""
+
+    def __init__(self, invoke: Invoker, is_registered: Callable[[Filter], bool]) -> None:
+        self.invoke = invoke
+        self.is_registered = is_registered
+        self.state = Decision()
+        self.any_match = False
+        self.veto = False
+        self.invoked: list[str] = []
+        self.faults: list[str] = []
+        self.choices: list[str] = []
+
+    def choose(self, note: str) -> None:
+        if note not in self.choices:
+            self.choices.append(note)
+
+    def sublayer(
+        self, sub: Sublayer, filters: Sequence[Filter], values: Mapping[str, Value]
+    ) -> SublayerTrace:
+        """Walk one sublayer; the first PERMIT/BLOCK ends it."""
+        steps: list[FilterStep] = []
+        ender: Filter | None = None
+        ended_with = Action.NONE_NO_MATCH
+        for flt in filters:
+            if ender is not None:
+                steps.append(_step(flt, Effect.SKIPPED))
+                continue
+            match = filter_matches(flt.conditions, values)
+            if not match.matched:
+                failed = " OR ".join(c.describe() for c in match.failed)
+                got = match.incoming.display() if match.incoming else "FWP_EMPTY"
+                steps.append(
+                    _step(flt, Effect.NO_MATCH, failed_condition=f"{failed} (value {got})")
+                )
+                continue
+            self.any_match = True
+            ended_with = Action.NONE
+            step, action = self.matched(flt, sub)
+            steps.append(step)
+            if action in (Action.PERMIT, Action.BLOCK):
+                ender, ended_with = flt, action
+        name = ender.name if ender else None
+        return SublayerTrace(sub.name, sub.weight, tuple(steps), ended_with, name, self.state)
+
+    def matched(self, flt: Filter, sub: Sublayer) -> tuple[FilterStep, Action]:
+        """A matching filter: static, unregistered callout, or a callout call."""
+        if not flt.is_callout:
+            action = flt.action_type
+            return self.static(flt, sub, action, f"static {action.name.lower()}"), action
+        if not self.is_registered(flt):
+            if flt.action_type == Action.CALLOUT_INSPECTION:
+                return _step(flt, Effect.UNREGISTERED_SKIPPED), Action.CONTINUE
+            self.choose(CHOICE_UNREGISTERED)
+            if flt.filter_flags & FilterFlag.PERMIT_IF_CALLOUT_UNREGISTERED:
+                source = "unregistered callout, PERMIT_IF_CALLOUT_UNREGISTERED"
+                return self.static(flt, sub, Action.PERMIT, source), Action.PERMIT
+            source = "unregistered callout: acts as a block filter"
+            return self.static(flt, sub, Action.BLOCK, source), Action.BLOCK
+        return self.callout(flt, sub)
+
+    def static(self, flt: Filter, sub: Sublayer, action: Action, source: str) -> FilterStep:
+        """A static decision applies only while the write right is held."""
+        if self.state.rights & WRITE:
+            self.state = _static_decision(flt, action, sub, source)
+            return _step(flt, Effect.DECIDED, note=source)
+        return _step(flt, Effect.IGNORED, note=source)
+
+    def callout(self, flt: Filter, sub: Sublayer) -> tuple[FilterStep, Action]:
+        """Call the callout with the decision so far and apply what it returns."""
+        st = self.state
+        call = self.invoke(flt, sub, ClassifyOut(st.action, 0, st.filter_id, st.rights, st.flags))
+        self.invoked.append(call.callout)
+        if call.fault:
+            self.faults.append(f"callout {call.callout!r} (filter {flt.name!r}): {call.fault}")
+            self.state = Decision(Action.BLOCK, 0, 0, flt.filter_id, flt.name, sub.name, FAULT)
+            return _step(flt, Effect.FAULT, callout=call), Action.BLOCK
+        if "[our choice]" in call.note:
+            self.choose(CHOICE_UNKNOWN_NOTHING if "CONTINUE" in call.note else CHOICE_UNKNOWN_ODD)
+        action = call.normalized
+        if action == Action.CONTINUE:
+            return _step(flt, Effect.CONTINUE, callout=call), action
+        returned = (call.returned_action, call.returned_rights, call.returned_flags)
+        left_alone = returned == (int(st.action), st.rights, st.flags)
+        if st.rights & WRITE:
+            if left_alone and action == st.action:
+                return _step(flt, Effect.KEPT, callout=call), action
+            kind = f"callout {action.name.lower()}"
+            self.state = Decision(
+                action,
+                call.returned_rights,
+                call.returned_flags,
+                flt.filter_id,
+                flt.name,
+                sub.name,
+                kind,
+            )
+            return _step(flt, Effect.DECIDED, callout=call), action
+        if action == Action.BLOCK and st.action == Action.PERMIT:
+            self.veto = True
+            self.state = replace(
+                st,
+                action=Action.BLOCK,
+                rights=0,
+                flags=call.returned_flags,
+                filter_id=flt.filter_id,
+                filter_name=flt.name,
+                sublayer=sub.name,
+                source=f"veto of the hard permit from {st.filter_name!r}",
+            )
+            return _step(flt, Effect.VETO, callout=call), action
+        return _step(flt, Effect.IGNORED, callout=call), action
+
+
+FAULT = "callout fault"
+
+
+def arbitrate(
+    layer: str,
+    layer_id: int | None,
+    order: Sequence[tuple[Sublayer, Sequence[Filter]]],
+    values: Mapping[str, Value],
+    invoke: Invoker,
+    is_registered: Callable[[Filter], bool],
+) -> Classification:
+    """Classify once at one layer.
+
+    Args:
+        layer: the layer's short name (for the record).
+        layer_id: its run-time id.
+        order: sublayers in arbitration order, each with its filters by effective weight.
+        values: incoming values by ``FWPM_CONDITION_*`` name (missing = ``FWP_EMPTY``).
+        invoke: calls a registered callout (the engine builds its arguments).
+        is_registered: whether a callout filter's callout is registered.
+    """
+    walk = _Arbiter(invoke, is_registered)
+    traces = tuple(walk.sublayer(sub, filters, values) for sub, filters in order)
+    state = walk.state
+    final: Action = state.action
+    if final not in (Action.PERMIT, Action.BLOCK):
+        final = Action.NONE if walk.any_match else Action.NONE_NO_MATCH
+        walk.choose(CHOICE_NO_DECISION)
+    return Classification(
+        layer=layer,
+        layer_id=layer_id,
+        values=dict(values),
+        sublayers=traces,
+        action=final,
+        decision=state,
+        veto=walk.veto,
+        absorbed=final == Action.BLOCK and bool(state.flags & ABSORB),
+        callouts_invoked=tuple(walk.invoked),
+        faults=tuple(walk.faults),
+        choices=tuple(walk.choices),
+    )

@@ -1,0 +1,223 @@
+"""Run a scenario: build the engine, classify, check expectations, report (text or JSON)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from wfpsim.engine import Engine
+from wfpsim.errors import WfpError
+from wfpsim.scenario import Scenario, ScenarioError, load
+from wfpsim.trace import Classification, Effect
+from wfpsim.values import DataType, Value, format_ipv4
+
+#: Where the built-in scenarios live (package data).
+BUILTIN_PACKAGE = "wfpsim.scenarios"
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifyResult:
+    """One ``[[classify]]`` entry's outcome and the expectations it failed."""
+
+    index: int
+    name: str
+    classification: Classification
+    failures: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """Everything a scenario run produced."""
+
+    scenario: Scenario
+    engine: Engine
+    classifications: tuple[ClassifyResult, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Every expectation held."""
+        return not any(r.failures for r in self.classifications)
+
+
+def builtin_scenarios() -> dict[str, Path]:
+    """Built-in scenario names (file stems) and their paths."""
+    folder = resources.files(BUILTIN_PACKAGE)
+    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".toml")}
+
+
+def find(name_or_path: str) -> Path:
+    """A scenario path: an existing file wins over a built-in name."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    builtins = builtin_scenarios()
+    if name_or_path in builtins:
+        return builtins[name_or_path]
+    raise ScenarioError(
+        f"{name_or_path}: no such file and no built-in scenario of that name; built-in: "
+        + ", ".join(sorted(builtins))
+    )
+
+
+def build(scenario: Scenario, engine: Engine | None = None) -> Engine:
+    """Add the scenario's objects to an engine (a new one by default) and register callouts."""
+    engine = engine or Engine()
+    where = scenario.path
+    try:
+        for sub in scenario.sublayers:
+            engine.add_sublayer(sub)
+        for spec in scenario.callouts:
+            engine.add_callout(spec.callout)
+            if spec.registered:
+                engine.register_callout(
+                    spec.callout.key, spec.classify, spec.notify, spec.flow_delete
+                )
+    except WfpError as err:
+        raise ScenarioError(f"{where}: {err}", err) from None
+    for index, flt in enumerate(scenario.filters):
+        try:
+            engine.add_filter(flt)
+        except WfpError as err:
+            line = scenario.lines.get(("filter", index))
+            at = f" (line {line})" if line else ""
+            raise ScenarioError(
+                f"{where}: [[filter]] #{index + 1} {flt.name!r}{at}: {err}", err
+            ) from None
+    return engine
+
+
+def _expected(key: str, want: Any) -> Any:
+    """An ``expect`` value in the JSON shape ("" stands for null, which TOML lacks)."""
+    if key == "action":
+        return str(want).upper().removeprefix("FWP_ACTION_")
+    if key == "filter":
+        return want or None
+    if key == "sublayers":
+        return [
+            {
+                "sublayer": s.get("sublayer"),
+                "action": _expected("action", s.get("action", "")),
+                "filter": s.get("filter") or None,
+            }
+            for s in want
+        ]
+    if key == "callouts_invoked":
+        return list(want)
+    return want
+
+
+def check(result: Classification, expect: Mapping[str, Any]) -> tuple[str, ...]:
+    """The expectations a classification fails, as sentences.
+
+    Keys are those of ``wfpsim run --json`` (``action``, ``filter``, ``veto``, ``absorbed``,
+    ``callouts_invoked``, ``sublayers``) plus ``explains``: text the explanation must contain.
+    """
+    got = to_json(result, 0)
+    failures = []
+    for key, want in expect.items():
+        if key == "explains":
+            if str(want) not in got["explanation"]:
+                failures.append(f"expected the explanation to say {want!r}")
+            continue
+        want = _expected(key, want)
+        if got[key] != want:
+            failures.append(f"expected {key} = {want!r}, got {got[key]!r}")
+    return tuple(failures)
+
+
+def run(name_or_path: str | Path, engine: Engine | None = None) -> RunResult:
+    """Load, build and classify; every expectation is checked."""
+    scenario = load(find(str(name_or_path)))
+    engine = build(scenario, engine)
+    results = []
+    for spec in scenario.classifications:
+        c = engine.classify(spec.layer, spec.values)
+        results.append(ClassifyResult(spec.index, spec.name, c, check(c, spec.expect)))
+    return RunResult(scenario, engine, tuple(results))
+
+
+def to_json(c: Classification, index: int) -> dict[str, Any]:
+    """One classification in the ``wfpsim run --json`` shape."""
+    return {
+        "index": index,
+        "layer": c.layer,
+        "action": c.action.name,
+        "filter": c.filter_name,
+        "veto": c.veto,
+        "absorbed": c.absorbed,
+        "callouts_invoked": list(c.callouts_invoked),
+        "sublayers": [
+            {"sublayer": s.name, "action": s.result.name, "filter": s.result_filter}
+            for s in c.sublayers
+        ],
+        "explanation": c.explain(),
+    }
+
+
+def report_json(result: RunResult) -> dict[str, Any]:
+    """The whole ``wfpsim run --json`` document."""
+    out = []
+    for r in result.classifications:
+        item = to_json(r.classification, r.index)
+        if r.failures:
+            item["expectation_failures"] = list(r.failures)
+        out.append(item)
+    return {"classifications": out, **result.extra}
+
+
+def field_text(condition: str, value: Value) -> str:
+    """A value as a reader expects it: IPv4 addresses dotted, the rest as they display."""
+    if "ADDRESS" in condition and value.type == DataType.UINT32 and isinstance(value.data, int):
+        return format_ipv4(value.data)
+    return value.display()
+
+
+def _values_text(c: Classification) -> str:
+    shown = [
+        f"{k.removeprefix('FWPM_CONDITION_')}={field_text(k, v)}"
+        for k, v in c.values.items()
+        if not v.is_empty
+    ]
+    return ", ".join(shown) or "(no values: every field FWP_EMPTY)"
+
+
+def report_text(result: RunResult) -> str:
+    """A readable report: each classification's trace, sublayer by sublayer, and why."""
+    sc = result.scenario
+    lines = [f"Scenario: {sc.title}  ({sc.path})"]
+    if sc.description:
+        lines.append(sc.description)
+    for r in result.classifications:
+        c = r.classification
+        title = f" {r.name}" if r.name else ""
+        lines += ["", f"#{r.index}{title}  at {c.layer}: {_values_text(c)}"]
+        for sub in c.sublayers:
+            lines.append(f"  sublayer {sub.name} (weight {sub.weight}) -> {sub.result.name}")
+            for step in sub.steps:
+                mark = {Effect.NO_MATCH: "  ", Effect.SKIPPED: "··"}.get(step.effect, "=>")
+                text = f"    {mark} [{step.filter_id}] {step.name!r} {step.action.name}: "
+                text += step.effect.value
+                if step.failed_condition:
+                    text += f" ({step.failed_condition})"
+                if step.callout:
+                    cc = step.callout
+                    right = "with" if cc.had_write_right else "without"
+                    text += (
+                        f"; callout {cc.callout!r} called {right} the write right, "
+                        f"saw {cc.saw_action.name}, returned {cc.normalized.name}"
+                    )
+                lines.append(text)
+        lines.append(
+            f"  RESULT: {c.action.name}" + (f" by {c.filter_name!r}" if c.filter_name else "")
+        )
+        lines += ["  " + line for line in c.explain().splitlines()]
+        lines += [f"  EXPECTATION FAILED: {f}" for f in r.failures]
+    checked = [r for r in result.classifications if sc.classifications[r.index].expect]
+    if checked:
+        held = sum(1 for r in checked if not r.failures)
+        lines += ["", f"expectations: {held} of {len(checked)} checked entries hold"]
+    return "\n".join(lines)

@@ -1,0 +1,390 @@
+"""Scenario files (TOML): a policy and the classifications to run, written without Python.
+
+```toml
+title = "Block telnet"
+
+[[sublayer]]
+name = "FW"
+weight = 0x100
+
+[[filter]]
+name = "no telnet"
+layer = "ALE_AUTH_CONNECT_V4"          # or FWPM_LAYER_ALE_AUTH_CONNECT_V4, or its GUID
+sublayer = "FW"                        # absent: FWPM_SUBLAYER_UNIVERSAL
+action = "BLOCK"                       # or FWP_ACTION_BLOCK
+weight = { range = 3 }                 # FWP_UINT8; an integer is FWP_UINT64; absent FWP_EMPTY
+conditions = [{ field = "IP_REMOTE_PORT", match = "EQUAL", value = 23 }]
+
+[[classify]]
+layer = "ALE_AUTH_CONNECT_V4"
+values = { IP_REMOTE_PORT = 23, IP_REMOTE_ADDRESS = "10.0.0.5" }
+expect = { action = "BLOCK", filter = "no telnet" }     # optional: checked by `wfpsim run`
+```
+
+Loading checks everything and raises one :class:`ScenarioError` naming the file, the entry,
+its line and the ``FWP_E_*`` code where one applies. Unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+import tomllib
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wfpsim.callouts import BuiltinCallout
+from wfpsim.catalog import layer, parse_guid
+from wfpsim.conditions import Condition, MatchType
+from wfpsim.errors import WfpError
+from wfpsim.objects import Action, Callout, Filter, FilterFlag, Sublayer, Weight
+from wfpsim.values import DataType, Value
+
+SECTIONS = ("sublayer", "callout", "filter", "classify", "traffic")
+TOP_KEYS = {"title", "description", *SECTIONS}
+KEYS = {
+    "sublayer": {"name", "weight", "key", "description"},
+    "callout": {
+        "name",
+        "layer",
+        "key",
+        "description",
+        "classify",
+        "notify",
+        "flow_delete",
+        "returns",
+        "clear_write_right",
+        "respect_write_right",
+        "absorb",
+        "registered",
+    },
+    "filter": {
+        "name",
+        "layer",
+        "sublayer",
+        "weight",
+        "action",
+        "callout",
+        "flags",
+        "conditions",
+        "key",
+        "description",
+    },
+    "classify": {"layer", "values", "name", "expect"},
+}
+CONDITION_KEYS = {"field", "match", "value"}
+EXPECT_KEYS = {"action", "filter", "veto", "absorbed", "callouts_invoked", "sublayers", "explains"}
+BUILTIN_KEYS = {"returns", "clear_write_right", "respect_write_right", "absorb"}
+
+
+class ScenarioError(WfpError):
+    """An invalid scenario file; carries the underlying ``FWP_E_*`` code when there is one."""
+
+    code = "WFPSIM_E_SCENARIO"
+    hresult = 0x80320035
+
+    def __init__(self, message: str, cause: WfpError | None = None) -> None:
+        super().__init__(message)
+        if cause is not None:
+            self.code = cause.code
+            self.hresult = cause.hresult
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True, slots=True)
+class CalloutSpec:
+    """A callout entry: the management object plus how (and whether) it is registered."""
+
+    callout: Callout
+    classify: Callable[..., Any]
+    notify: Callable[..., Any] | None
+    flow_delete: Callable[..., Any] | None
+    registered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifySpec:
+    """One ``[[classify]]`` entry."""
+
+    index: int
+    layer: str
+    values: Mapping[str, Any]
+    name: str = ""
+    expect: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A loaded scenario: objects to add, in file order, and what to classify."""
+
+    path: str
+    title: str
+    description: str
+    sublayers: tuple[Sublayer, ...]
+    callouts: tuple[CalloutSpec, ...]
+    filters: tuple[Filter, ...]
+    classifications: tuple[ClassifySpec, ...]
+    traffic: tuple[Mapping[str, Any], ...] = ()
+    lines: Mapping[tuple[str, int], int] = field(default_factory=dict)
+
+
+def _entry_lines(text: str) -> dict[tuple[str, int], int]:
+    """Line numbers of the n-th ``[[section]]`` header of each section."""
+    seen: dict[str, int] = {}
+    out: dict[tuple[str, int], int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        m = re.match(r"\s*\[\[\s*([A-Za-z_]+)\s*\]\]", line)
+        if m:
+            name = m.group(1)
+            out[(name, seen.get(name, 0))] = number
+            seen[name] = seen.get(name, 0) + 1
+    return out
+
+
+class _Loader:
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.lines = _entry_lines(text)
+        self.where = ""
+
+    def fail(self, message: str, cause: WfpError | None = None) -> ScenarioError:
+        code = f"{cause.code} (0x{cause.hresult:08X}): " if cause else ""
+        return ScenarioError(f"{self.path}: {self.where}{code}{message}", cause)
+
+    def at(self, section: str, index: int, entry: Mapping[str, Any]) -> None:
+        name = entry.get("name") if isinstance(entry, Mapping) else None
+        line = self.lines.get((section, index))
+        label = f"[[{section}]] #{index + 1}" + (f" {name!r}" if name else "")
+        self.where = label + (f" (line {line})" if line else "") + ": "
+
+    def check_keys(self, entry: Mapping[str, Any], allowed: set[str], what: str) -> None:
+        if not isinstance(entry, Mapping):
+            raise self.fail(f"{what} must be a table, got {entry!r}")
+        unknown = sorted(set(entry) - allowed)
+        if unknown:
+            raise self.fail(
+                f"unknown key(s) {', '.join(map(repr, unknown))} in {what}; "
+                f"valid keys: {', '.join(sorted(allowed))}"
+            )
+
+    def require(self, entry: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+        if key not in entry:
+            raise self.fail(f"missing required key {key!r}")
+        value = entry[key]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+            raise self.fail(f"{key} = {value!r} has the wrong type")
+        return value
+
+    def guid_key(self, entry: Mapping[str, Any], kind: str) -> uuid.UUID:
+        if "key" in entry:
+            guid = parse_guid(str(entry["key"]))
+            if guid is None:
+                raise self.fail(f"key = {entry['key']!r} is not a GUID ('{{xxxxxxxx-…}}')")
+            return guid
+        # A name-derived key keeps every run of the same file identical.
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"wfpsim:{kind}:{entry['name']}")
+
+
+def _integer(raw: Any) -> Any:
+    if isinstance(raw, str) and re.fullmatch(r"\s*(0[xX][0-9a-fA-F_]+|\d[\d_]*)\s*", raw):
+        return int(raw, 0)
+    return raw
+
+
+def _condition_value(raw: Any) -> Any:
+    """Scenario value → what :func:`wfpsim.conditions.resolve` accepts."""
+    if isinstance(raw, Mapping):
+        if set(raw) != {"type", "value"}:
+            raise ValueError('a typed value is { type = "FWP_UINT32", value = 80 }')
+        dtype = DataType.parse(str(raw["type"]))
+        if dtype == DataType.EMPTY:
+            return Value.empty()
+        return Value.integer(dtype, _integer(raw["value"]))
+    if isinstance(raw, list):
+        if len(raw) != 2:
+            raise ValueError(f"a range is [low, high], got {raw!r}")
+        return (_integer(raw[0]), _integer(raw[1]))
+    return _integer(raw)
+
+
+def resolve_function(spec: str, base: Path | None) -> Callable[..., Any]:
+    """Import ``package.module:function``; the scenario's folder is searched too."""
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise ValueError(f"{spec!r} is not 'package.module:function'")
+    try:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            if base is None:
+                raise
+            sys.path.insert(0, str(base))
+            try:
+                module = importlib.import_module(module_name)
+            finally:
+                sys.path.remove(str(base))
+    except ImportError as err:
+        raise ValueError(
+            f"cannot import {module_name!r} for {spec!r} ({err}); put the module on the Python "
+            "path or next to the scenario file"
+        ) from None
+    fn = getattr(module, attr, None)
+    if not callable(fn):
+        raise ValueError(f"{module_name} has no function {attr!r}")
+    return fn  # type: ignore[no-any-return]
+
+
+def load(path: str | Path, text: str | None = None) -> Scenario:
+    """Read and check a scenario file (``text`` overrides reading ``path``)."""
+    path = Path(path)
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as err:
+            raise ScenarioError(f"{path}: cannot read the file ({err.strerror})") from None
+    ld = _Loader(str(path), text)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: invalid TOML: {err}") from None
+    unknown = sorted(set(data) - TOP_KEYS)
+    if unknown:
+        raise ld.fail(
+            f"unknown top-level key(s) {', '.join(map(repr, unknown))}; valid: "
+            + ", ".join(sorted(TOP_KEYS))
+        )
+    for section in SECTIONS:
+        if section in data and not isinstance(data[section], list):
+            raise ld.fail(f"{section!r} must be an array of tables: write [[{section}]]")
+    base = path.parent if path.name else None
+    try:
+        sublayers = tuple(_sublayer(ld, i, e) for i, e in enumerate(data.get("sublayer", [])))
+        callouts = tuple(_callout(ld, i, e, base) for i, e in enumerate(data.get("callout", [])))
+        filters = tuple(_filter(ld, i, e) for i, e in enumerate(data.get("filter", [])))
+        classify = tuple(_classify(ld, i, e) for i, e in enumerate(data.get("classify", [])))
+    except WfpError as err:
+        if isinstance(err, ScenarioError):
+            raise
+        raise ld.fail(err.message, err) from None
+    except (ValueError, TypeError, ImportError) as err:
+        raise ld.fail(str(err)) from None
+    return Scenario(
+        str(path),
+        str(data.get("title", path.stem)),
+        str(data.get("description", "")),
+        sublayers,
+        callouts,
+        filters,
+        classify,
+        tuple(data.get("traffic", [])),
+        ld.lines,
+    )
+
+
+def _sublayer(ld: _Loader, index: int, entry: Mapping[str, Any]) -> Sublayer:
+    ld.at("sublayer", index, entry)
+    ld.check_keys(entry, KEYS["sublayer"], "[[sublayer]]")
+    name = ld.require(entry, "name", str)
+    weight = _integer(entry.get("weight", 0))
+    return Sublayer(name, weight, ld.guid_key(entry, "sublayer"), str(entry.get("description", "")))
+
+
+def _callout(ld: _Loader, index: int, entry: Mapping[str, Any], base: Path | None) -> CalloutSpec:
+    ld.at("callout", index, entry)
+    ld.check_keys(entry, KEYS["callout"], "[[callout]]")
+    name = ld.require(entry, "name", str)
+    la = ld.require(entry, "layer", str)
+    callout = Callout(name, la, ld.guid_key(entry, "callout"), str(entry.get("description", "")))
+    builtin = {k: entry[k] for k in BUILTIN_KEYS if k in entry}
+    if "classify" in entry:
+        if builtin:
+            raise ld.fail(
+                f"give either classify = 'module:function' or a built-in behaviour "
+                f"({', '.join(sorted(builtin))}), not both"
+            )
+        classify = resolve_function(str(entry["classify"]), base)
+    else:
+        for key in ("clear_write_right", "respect_write_right", "absorb"):
+            if key in builtin and not isinstance(builtin[key], bool):
+                raise ld.fail(f"{key} = {builtin[key]!r} must be true or false")
+        classify = BuiltinCallout(**builtin)
+    notify = resolve_function(str(entry["notify"]), base) if "notify" in entry else None
+    fdel = resolve_function(str(entry["flow_delete"]), base) if "flow_delete" in entry else None
+    registered = entry.get("registered", True)
+    if not isinstance(registered, bool):
+        raise ld.fail(f"registered = {registered!r} must be true or false")
+    return CalloutSpec(callout, classify, notify, fdel, registered)
+
+
+def _weight(raw: Any) -> Weight | int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, Mapping):
+        if set(raw) != {"range"}:
+            raise ValueError(f"weight = {dict(raw)!r}: write {{ range = N }} with N in 0..15")
+        return Weight.range(_integer(raw["range"]))
+    value = _integer(raw)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"weight = {raw!r}: give an integer, a hex string or {{ range = N }}")
+    return value
+
+
+def _filter(ld: _Loader, index: int, entry: Mapping[str, Any]) -> Filter:
+    ld.at("filter", index, entry)
+    ld.check_keys(entry, KEYS["filter"], "[[filter]]")
+    name = ld.require(entry, "name", str)
+    la = layer(ld.require(entry, "layer", str))
+    conditions = []
+    for cond in entry.get("conditions", []):
+        ld.check_keys(cond, CONDITION_KEYS, "a condition")
+        if "field" not in cond:
+            raise ld.fail("a condition needs field = '…'")
+        value = _condition_value(cond.get("value"))
+        conditions.append(
+            Condition(str(cond["field"]), MatchType.parse(cond.get("match", "EQUAL")), value)
+        )
+    action = Action.parse(entry.get("action", "PERMIT"))
+    flags = FilterFlag.parse(entry.get("flags", []))
+    if action.is_callout and "callout" not in entry:
+        raise ld.fail(f"a {action.name} filter needs callout = '…'")
+    if not action.is_callout and "callout" in entry:
+        raise ld.fail(
+            f"a static {action.name} filter cannot name a callout; use CALLOUT_TERMINATING, "
+            "CALLOUT_INSPECTION or CALLOUT_UNKNOWN"
+        )
+    return Filter(
+        name,
+        la,
+        action,
+        conditions,
+        _weight(entry.get("weight")),
+        entry.get("sublayer"),
+        entry.get("callout"),
+        flags,
+        ld.guid_key(entry, "filter") if "key" in entry else uuid.UUID(int=0),
+        str(entry.get("description", "")),
+    )
+
+
+def _classify(ld: _Loader, index: int, entry: Mapping[str, Any]) -> ClassifySpec:
+    ld.at("classify", index, entry)
+    ld.check_keys(entry, KEYS["classify"], "[[classify]]")
+    la = layer(ld.require(entry, "layer", str))
+    values = entry.get("values", {})
+    if not isinstance(values, Mapping):
+        raise ld.fail("values must be a table: values = { IP_REMOTE_PORT = 80 }")
+    expect = entry.get("expect", {})
+    ld.check_keys(expect, EXPECT_KEYS, "expect")
+    if "action" in expect:
+        Action.parse(str(expect["action"]))
+    typed = {k: _condition_value(v) for k, v in values.items()}
+    from wfpsim.classifier import incoming_values
+
+    incoming_values(la, typed)  # check fields and types now, with the entry's line
+    return ClassifySpec(index, la.short_name, typed, str(entry.get("name", "")), dict(expect))

@@ -1,0 +1,148 @@
+"""Immutable records of one classification, and their plain-English explanation.
+
+The engine writes these; pictures, players and reports only read them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from wfpsim.objects import Action
+from wfpsim.values import Value
+
+WRITE = 0x1  # FWPS_RIGHT_ACTION_WRITE
+ABSORB = 0x1  # FWPS_CLASSIFY_OUT_FLAG_ABSORB
+
+
+class Effect(enum.Enum):
+    """What one filter did to the classification."""
+
+    NO_MATCH = "conditions did not match"
+    SKIPPED = "not evaluated: an earlier filter in the sublayer ended it"
+    DECIDED = "set the decision"
+    KEPT = "confirmed the decision already taken (nothing written)"
+    IGNORED = "would have decided, but the write right was gone"
+    VETO = "vetoed a hard permit"
+    CONTINUE = "continue: passed to the next filter"
+    UNREGISTERED_SKIPPED = "callout not registered: inspection filter ignored"
+    FAULT = "callout raised an exception: blocked"
+
+
+@dataclass(frozen=True, slots=True)
+class CalloutCall:
+    """One classifyFn call: what it saw in ``classify_out``, what it left there."""
+
+    callout: str
+    saw_action: Action
+    saw_rights: int
+    returned_action: int
+    returned_rights: int
+    returned_flags: int
+    normalized: Action
+    note: str = ""
+    fault: str = ""
+
+    @property
+    def had_write_right(self) -> bool:
+        """The callout was called with ``FWPS_RIGHT_ACTION_WRITE``."""
+        return bool(self.saw_rights & WRITE)
+
+
+@dataclass(frozen=True, slots=True)
+class FilterStep:
+    """One filter of a sublayer, in evaluation order."""
+
+    filter_id: int
+    name: str
+    action: Action
+    weight: int
+    effect: Effect
+    failed_condition: str = ""
+    callout: CalloutCall | None = None
+    note: str = ""
+
+    @property
+    def matched(self) -> bool:
+        """The filter's conditions matched (so it was considered)."""
+        return self.effect not in (Effect.NO_MATCH, Effect.SKIPPED)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The action carried from sublayer to sublayer, with its write right."""
+
+    action: Action = Action.NONE
+    rights: int = WRITE
+    flags: int = 0
+    filter_id: int = 0
+    filter_name: str | None = None
+    sublayer: str | None = None
+    source: str = ""
+
+    @property
+    def hard(self) -> bool:
+        """The write right is cleared: lower sublayers cannot override (except by veto)."""
+        return not self.rights & WRITE
+
+    def strength(self) -> str:
+        """``soft permit``, ``hard block``…"""
+        return f"{'hard' if self.hard else 'soft'} {self.action.name.lower()}"
+
+
+@dataclass(frozen=True, slots=True)
+class SublayerTrace:
+    """One sublayer: every filter considered, its own result and the decision after it."""
+
+    name: str
+    weight: int
+    steps: tuple[FilterStep, ...]
+    result: Action
+    result_filter: str | None
+    after: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The outcome of classifying at one layer, with the full trace."""
+
+    layer: str
+    layer_id: int | None
+    values: Mapping[str, Value]
+    sublayers: tuple[SublayerTrace, ...]
+    action: Action
+    decision: Decision
+    veto: bool = False
+    absorbed: bool = False
+    callouts_invoked: tuple[str, ...] = ()
+    faults: tuple[str, ...] = ()
+    choices: tuple[str, ...] = field(default=())
+
+    @property
+    def filter_id(self) -> int:
+        """``classifyOut->filterId``: the filter that set the final action (0 if none)."""
+        return self.decision.filter_id if self.action in (Action.PERMIT, Action.BLOCK) else 0
+
+    @property
+    def filter_name(self) -> str | None:
+        """The name of the filter that set the final action."""
+        return self.decision.filter_name if self.filter_id else None
+
+    @property
+    def permitted(self) -> bool:
+        """Traffic passes: PERMIT, or no decision (NONE / NONE_NO_MATCH, our choice)."""
+        return self.action != Action.BLOCK
+
+    def steps(self) -> list[tuple[SublayerTrace, FilterStep]]:
+        """Every filter step in evaluation order, with its sublayer."""
+        return [(s, st) for s in self.sublayers for st in s.steps]
+
+    def explain(self) -> str:
+        """A plain-English account of why the classification came out this way."""
+        from wfpsim.explain import explain
+
+        return explain(self)
+
+    def __str__(self) -> str:
+        return self.explain()
