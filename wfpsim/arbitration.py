@@ -31,7 +31,7 @@ from wfpsim.trace import (
     FilterStep,
     SublayerTrace,
 )
-from wfpsim.values import Value
+from wfpsim.values import Value, display_field
 
 #: Invoke a filter's callout: fills ``classify_out`` and returns the call record.
 Invoker = Callable[[Filter, Sublayer, ClassifyOut], CalloutCall]
@@ -110,7 +110,8 @@ class _Arbiter:
             match = filter_matches(flt.conditions, values)
             if not match.matched:
                 failed = " OR ".join(c.describe() for c in match.failed)
-                got = match.incoming.display() if match.incoming else "FWP_EMPTY"
+                field = match.failed[0].field
+                got = display_field(field, match.incoming) if match.incoming else "FWP_EMPTY"
                 steps.append(
                     _step(flt, Effect.NO_MATCH, failed_condition=f"{failed} (value {got})")
                 )
@@ -128,7 +129,10 @@ class _Arbiter:
         """A matching filter: static, unregistered callout, or a callout call."""
         if not flt.is_callout:
             action = flt.action_type
-            return self.static(flt, sub, action, f"static {action.name.lower()}"), action
+            source = f"static {action.name.lower()}"
+            if flt.filter_flags & FilterFlag.CLEAR_ACTION_RIGHT:
+                source += " with CLEAR_ACTION_RIGHT"
+            return self.static(flt, sub, action, source), action
         if not self.is_registered(flt):
             if flt.action_type == Action.CALLOUT_INSPECTION:
                 return _step(flt, Effect.UNREGISTERED_SKIPPED), Action.CONTINUE

@@ -104,7 +104,8 @@ def classify(
         try:
             reg.classify(in_fixed, in_meta, layer_data, None, kfilter, context, out)
         except Exception as err:  # a faulty callout must not take the engine down
-            frame = traceback.extract_tb(err.__traceback__)[-1]
+            frames = traceback.extract_tb(err.__traceback__)
+            frame = frames[1] if len(frames) > 1 else frames[-1]  # the callout's own line
             fault = f"{type(err).__name__}: {err} (at {frame.filename}:{frame.lineno})"
         written = int(out.action_type)
         left_alone = (written, out.rights, out.flags) == (int(saw_action), saw_rights, saw_flags)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from wfpsim.catalog import Layer, builtin_sublayers
 from wfpsim.engine import Engine
 from wfpsim.objects import Filter, Sublayer
+from wfpsim.trace import Classification
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +131,31 @@ def fields_table(layer: Layer) -> Table:
         for f in layer.fields
     )
     return Table(("index", "field", "condition", "type"), rows, layer.name)
+
+
+def trace_table(c: Classification) -> Table:
+    """Every filter a classification considered, sublayer by sublayer, with what it did."""
+    rows = []
+    for sub in c.sublayers:
+        for step in sub.steps:
+            what = step.effect.value
+            if step.failed_condition:
+                what += f": {step.failed_condition}"
+            call = step.callout
+            callout = ""
+            if call:
+                right = "with" if call.had_write_right else "without"
+                callout = f"{call.callout} ({right} right) -> {call.normalized.name}"
+            rows.append(
+                (
+                    f"{sub.name} ({sub.weight})",
+                    str(step.filter_id),
+                    step.name,
+                    step.action.name,
+                    what,
+                    callout,
+                )
+            )
+        rows.append(("", "", f"=> sublayer result {sub.result.name}", "", "", ""))
+    header = ("sublayer (weight)", "id", "filter", "action", "what happened", "callout")
+    return Table(header, tuple(rows), f"{c.layer}: {c.action.name}")

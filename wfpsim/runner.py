@@ -12,7 +12,7 @@ from wfpsim.engine import Engine
 from wfpsim.errors import WfpError
 from wfpsim.scenario import Scenario, ScenarioError, load
 from wfpsim.trace import Classification, Effect
-from wfpsim.values import DataType, Value, format_ipv4
+from wfpsim.values import display_field
 
 #: Where the built-in scenarios live (package data).
 BUILTIN_PACKAGE = "wfpsim.scenarios"
@@ -169,16 +169,9 @@ def report_json(result: RunResult) -> dict[str, Any]:
     return {"classifications": out, **result.extra}
 
 
-def field_text(condition: str, value: Value) -> str:
-    """A value as a reader expects it: IPv4 addresses dotted, the rest as they display."""
-    if "ADDRESS" in condition and value.type == DataType.UINT32 and isinstance(value.data, int):
-        return format_ipv4(value.data)
-    return value.display()
-
-
 def _values_text(c: Classification) -> str:
     shown = [
-        f"{k.removeprefix('FWPM_CONDITION_')}={field_text(k, v)}"
+        f"{k.removeprefix('FWPM_CONDITION_')}={display_field(k, v)}"
         for k, v in c.values.items()
         if not v.is_empty
     ]

@@ -103,7 +103,7 @@ class SublayerTrace:
     after: Decision
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Classification:
     """The outcome of classifying at one layer, with the full trace."""
 
@@ -146,3 +146,8 @@ class Classification:
 
     def __str__(self) -> str:
         return self.explain()
+
+    def __repr__(self) -> str:
+        from wfpsim.explain import headline
+
+        return f"<Classification at {self.layer}: {headline(self)}>"

@@ -308,6 +308,17 @@ class Value:
         return str(data)
 
 
+def display_field(condition: str, value: Value) -> str:
+    """A value as a reader expects it for its field: IPv4 addresses dotted, the rest as is.
+
+    >>> display_field("FWPM_CONDITION_IP_REMOTE_ADDRESS", Value.u32(0xC0A80105))
+    '192.168.1.5'
+    """
+    if "ADDRESS" in condition and value.type == DataType.UINT32 and isinstance(value.data, int):
+        return format_ipv4(value.data)
+    return value.display()
+
+
 def parse_ipv4(address: str | int) -> int:
     """Dotted quad to host-order integer (the form WFP compares)."""
     if isinstance(address, int):
