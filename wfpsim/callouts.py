@@ -24,8 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wfpsim.catalog import Field, Layer
+from wfpsim.catalog import Field, Layer, layer
 from wfpsim.conditions import Condition
+from wfpsim.errors import WfpError
 from wfpsim.objects import Action, Filter, FilterFlag, Weight
 from wfpsim.values import Value
 
@@ -57,15 +58,16 @@ class IncomingValues:
         return len(self.incoming_value)
 
     def __getitem__(self, name: str | int) -> Value:
-        """The value of a field by index, ``FWPS_FIELD_*`` name or condition short name."""
+        """The value of a field by index, ``FWPS_FIELD_*`` name or condition name (aliases
+        such as ``ICMP_TYPE`` included)."""
         if isinstance(name, int):
             return self.incoming_value[name].value
-        key = name.upper().removeprefix("FWPM_CONDITION_")
-        for f in self.fields:
-            if key in (f.name, f.short_name) or f.name.endswith("_" + key):
-                return self.incoming_value[f.index].value
-        valid = ", ".join(f.short_name for f in self.fields if f.condition)
-        raise KeyError(f"no field {name!r} at this layer; fields: {valid}")
+        try:
+            index = layer(self.layer_id).field(name).index
+        except WfpError:
+            valid = ", ".join(f.short_name for f in self.fields if f.condition)
+            raise KeyError(f"no field {name!r} at this layer; fields: {valid}") from None
+        return self.incoming_value[index].value
 
     def get(self, name: str | int) -> Any:
         """The plain Python value of a field (None when ``FWP_EMPTY``)."""
@@ -89,22 +91,75 @@ class IncomingValues:
         return cls(layer.id if layer.id is not None else -1, items, layer.fields)
 
 
+#: ``FWPS_METADATA_FIELD_*`` bits of ``currentMetadataValues`` (fwpsk.h).
+METADATA_FIELDS = {
+    "DISCARD_REASON": 0x00000001,
+    "FLOW_HANDLE": 0x00000002,
+    "IP_HEADER_SIZE": 0x00000004,
+    "PROCESS_PATH": 0x00000008,
+    "TOKEN": 0x00000010,
+    "PROCESS_ID": 0x00000020,
+    "SYSTEM_FLAGS": 0x00000040,
+    "TRANSPORT_HEADER_SIZE": 0x00000400,
+    "COMPARTMENT_ID": 0x00000800,
+    "TRANSPORT_ENDPOINT_HANDLE": 0x00008000,
+    "PACKET_DIRECTION": 0x00040000,
+    "ALE_CLASSIFY_REQUIRED": 0x00400000,
+    "ICMP_ID_AND_SEQUENCE": 0x08000000,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DiscardMetadata:
+    """``FWPS_DISCARD_METADATA0``: who dropped it and why."""
+
+    discard_module: int
+    discard_reason: int
+    filter_id: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class MetaValues:
-    """``FWPS_INCOMING_METADATA_VALUES0`` (the members wfpsim fills; 0 / None = not present)."""
+    """``FWPS_INCOMING_METADATA_VALUES0``: a member is valid only if its bit is set.
+
+    Test with :meth:`has` — the twin of ``FWPS_IS_METADATA_FIELD_PRESENT``.
+    """
 
     current_metadata_values: int = 0
     flags: int = 0
-    process_id: int | None = None
-    process_path: str | None = None
+    discard_metadata: DiscardMetadata | None = None
     flow_handle: int | None = None
     ip_header_size: int = 0
     transport_header_size: int = 0
-    packet_direction: int | None = None
-    discard_module: int | None = None
-    discard_reason: int | None = None
+    process_path: str | None = None
+    token: str | None = None
+    process_id: int | None = None
     compartment_id: int = 1
+    transport_endpoint_handle: int | None = None
+    packet_direction: int | None = None
+    icmp_id_and_sequence: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def has(self, name_or_bit: str | int) -> bool:
+        """``FWPS_IS_METADATA_FIELD_PRESENT``: by bit or by name (``"FLOW_HANDLE"``)."""
+        if isinstance(name_or_bit, str):
+            key = name_or_bit.upper().removeprefix("FWPS_METADATA_FIELD_")
+            name_or_bit = METADATA_FIELDS[key]
+        return self.current_metadata_values & name_or_bit == name_or_bit
+
+    @property
+    def discard_module(self) -> int | None:
+        """``discardMetadata.discardModule`` when present."""
+        return self.discard_metadata.discard_module if self.discard_metadata else None
+
+    @property
+    def discard_reason(self) -> int | None:
+        """``discardMetadata.discardReason`` when present."""
+        return self.discard_metadata.discard_reason if self.discard_metadata else None
+
+    def present(self) -> list[str]:
+        """The names of the members that are set."""
+        return [n for n, bit in METADATA_FIELDS.items() if self.current_metadata_values & bit]
 
 
 @dataclass(slots=True)

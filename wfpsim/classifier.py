@@ -17,6 +17,7 @@ from wfpsim.arbitration import arbitrate, normalise
 from wfpsim.callouts import ClassifyOut, IncomingValues, KernelFilter, MetaValues
 from wfpsim.catalog import Layer, layer
 from wfpsim.conditions import coerce, field_for
+from wfpsim.kernel import CURRENT_ENGINE
 from wfpsim.objects import Action, Filter, Sublayer
 from wfpsim.trace import CalloutCall, Classification
 from wfpsim.values import DataType, Value
@@ -64,8 +65,11 @@ def incoming_values(la: Layer, values: Mapping[str, Any] | None) -> dict[str, Va
     for name, raw in (values or {}).items():
         fld = field_for(la, name)
         assert fld.condition is not None and fld.type is not None
+        tokens = (DataType.TOKEN_ACCESS_INFORMATION_TYPE, DataType.TOKEN_INFORMATION_TYPE)
         if fld.type == DataType.SECURITY_DESCRIPTOR_TYPE and isinstance(raw, str):
             value = Value(DataType.TOKEN_ACCESS_INFORMATION_TYPE, raw)
+        elif isinstance(raw, Value) and raw.type in tokens:
+            value = raw  # what classify hands over for a user: the token, not a descriptor
         else:
             value = coerce(fld.type, [fld.type], raw, f"{fld.condition} at {la.short_name}")
         out[fld.condition] = value
@@ -116,14 +120,18 @@ def classify(
             name, saw_action, saw_rights, written, out.rights, out.flags, normalized, note, fault
         )
 
-    result = arbitrate(
-        la.short_name,
-        la.id,
-        state.evaluation_order(la),
-        in_fixed.by_condition(),
-        invoke,
-        is_registered,
-    )
+    token = CURRENT_ENGINE.set(engine)
+    try:
+        result = arbitrate(
+            la.short_name,
+            la.id,
+            state.evaluation_order(la),
+            in_fixed.by_condition(),
+            invoke,
+            is_registered,
+        )
+    finally:
+        CURRENT_ENGINE.reset(token)
     stats = engine.classify_log.statistics.setdefault(la.short_name, LayerStatistics())
     stats.classify_count += 1
     if result.action == Action.PERMIT:

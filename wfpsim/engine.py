@@ -13,14 +13,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from wfpsim.callouts import MetaValues
+from wfpsim.callouts import KernelFilter, MetaValues
 from wfpsim.catalog import Layer, layer, parse_guid
 from wfpsim.classifier import ClassifyLog, LayerStatistics, classify
 from wfpsim.conditions import Condition
 from wfpsim.errors import AlreadyExistsError, WfpError
+from wfpsim.flows import FlowTable
+from wfpsim.kernel import CURRENT_ENGINE
 from wfpsim.objects import Callout, Filter, Provider, Sublayer
 from wfpsim.registry import CalloutRegisterFlag, CalloutRegistry, NotifyType, Registration
 from wfpsim.session import Session
@@ -50,6 +53,10 @@ class Engine:
         self.notifications: list[tuple[NotifyType, int, str]] = []
         #: per-layer classify statistics and veto events
         self.classify_log = ClassifyLog()
+        #: ALE flows and their callout contexts (filled by the simulated stack)
+        self.flow_table = FlowTable()
+        #: DbgPrint output of callouts and drivers (what DbgView would show)
+        self.debug_log: list[str] = []
 
     # classification ---------------------------------------------------------------------
     def classify(
@@ -67,6 +74,31 @@ class Engine:
         Returns the full :class:`~wfpsim.trace.Classification` trace.
         """
         return classify(self, layer_ref, values, meta, layer_data, flow_contexts)
+
+    @contextmanager
+    def kernel_context(self) -> Iterator[Engine]:
+        """Make this engine the one kernel calls (DbgPrint, flow contexts) talk to."""
+        token = CURRENT_ENGINE.set(self)
+        try:
+            yield self
+        finally:
+            CURRENT_ENGINE.reset(token)
+
+    def policy_version(self, layer_ref: Layer | str | int) -> int:
+        """How many filter adds/deletes have been committed at a layer (reauthorization)."""
+        return self._state.layer_versions.get(layer(layer_ref).name, 0)
+
+    def end_flow(self, flow_id: int) -> list[tuple[int, int, int]]:
+        """A flow ends: callouts' flowDeleteFn run for every context, associations go."""
+
+        def lookup(callout_id: int) -> Callable[[int, int, int], object] | None:
+            reg = self.registry.get(callout_id)
+            return reg.flow_delete if reg is not None else None
+
+        calls = self.flow_table.end(flow_id, lookup)
+        for _, callout_id, _ in calls:
+            self.registry.flow_contexts[callout_id] = self.flow_table.count_for(callout_id)
+        return calls
 
     def statistics(self, layer_ref: Layer | str | int) -> LayerStatistics:
         """Classify counters of a layer (``FWPM_LAYER_STATISTICS0``)."""
@@ -179,8 +211,12 @@ class Engine:
         name = self._callout_name(flt.callout)
         self.notifications.append((kind, flt.filter_id, name))
         key = None if kind == NotifyType.DELETE_FILTER else flt.key
+        sub = (
+            self._state.sublayers.get(flt.sublayer) if isinstance(flt.sublayer, uuid.UUID) else None
+        )
+        kfilter = KernelFilter.from_filter(flt, sub.weight if sub else 0, reg.callout_id)
         try:
-            status = reg.notify(kind, key, flt)
+            status = reg.notify(kind, key, kfilter)
         except (WfpError, Exception):
             status = 0xC0000001  # STATUS_UNSUCCESSFUL
         failed = isinstance(status, int) and not isinstance(status, bool) and status != 0

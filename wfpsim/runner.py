@@ -11,7 +11,9 @@ from typing import Any
 from wfpsim.engine import Engine
 from wfpsim.errors import WfpError
 from wfpsim.scenario import Scenario, ScenarioError, load
+from wfpsim.stack import Journey, Stack
 from wfpsim.trace import Classification, Effect
+from wfpsim.traffic import check_traffic
 from wfpsim.values import display_field
 
 #: Where the built-in scenarios live (package data).
@@ -29,18 +31,36 @@ class ClassifyResult:
 
 
 @dataclass(frozen=True, slots=True)
+class TrafficResult:
+    """One ``[[traffic]]`` entry's journey and the expectations it failed."""
+
+    index: int
+    name: str
+    journey: Journey
+    failures: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class RunResult:
     """Everything a scenario run produced."""
 
     scenario: Scenario
     engine: Engine
     classifications: tuple[ClassifyResult, ...] = ()
+    traffic: tuple[TrafficResult, ...] = ()
+    stack: Stack | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         """Every expectation held."""
-        return not any(r.failures for r in self.classifications)
+        failed = [r.failures for r in self.classifications] + [t.failures for t in self.traffic]
+        return not any(failed)
+
+    @property
+    def log(self) -> list[str]:
+        """Every debug-log line (DbgPrint), in order."""
+        return list(self.engine.debug_log)
 
 
 def builtin_scenarios() -> dict[str, Path]:
@@ -130,14 +150,39 @@ def check(result: Classification, expect: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def run(name_or_path: str | Path, engine: Engine | None = None) -> RunResult:
-    """Load, build and classify; every expectation is checked."""
+    """Load, build, load drivers, classify, run the traffic, unload; check expectations."""
     scenario = load(find(str(name_or_path)))
     engine = build(scenario, engine)
+    drivers = []
+    for spec in scenario.drivers:
+        driver = spec.factory(engine)
+        status = driver.driver_entry()
+        if status:
+            raise ScenarioError(
+                f"{scenario.path}: [[driver]] {spec.name!r}: DriverEntry failed with status "
+                f"0x{status:08X} (see the debug log: {engine.debug_log[-1:]})"
+            )
+        drivers.append(driver)
     results = []
-    for spec in scenario.classifications:
-        c = engine.classify(spec.layer, spec.values)
-        results.append(ClassifyResult(spec.index, spec.name, c, check(c, spec.expect)))
-    return RunResult(scenario, engine, tuple(results))
+    for cspec in scenario.classifications:
+        c = engine.classify(cspec.layer, cspec.values)
+        results.append(ClassifyResult(cspec.index, cspec.name, c, check(c, cspec.expect)))
+    stack = Stack(engine, scenario.auditing, scenario.allow_events)
+    journeys = []
+    for t in scenario.traffic:
+        try:
+            journey = stack.run(
+                t.kind, t.direction, t.local, t.remote, t.app, t.user, t.listening, t.payload
+            )
+        except WfpError as err:
+            raise ScenarioError(
+                f"{scenario.path}: [[traffic]] #{t.index + 1}: {err}", err
+            ) from None
+        failures = check_traffic(journey.to_json(t.index), t.expect)
+        journeys.append(TrafficResult(t.index, t.name, journey, failures))
+    for driver in reversed(drivers):
+        driver.unload()
+    return RunResult(scenario, engine, tuple(results), tuple(journeys), stack)
 
 
 def to_json(c: Classification, index: int) -> dict[str, Any]:
@@ -166,7 +211,29 @@ def report_json(result: RunResult) -> dict[str, Any]:
         if r.failures:
             item["expectation_failures"] = list(r.failures)
         out.append(item)
-    return {"classifications": out, **result.extra}
+    doc: dict[str, Any] = {"classifications": out}
+    if result.scenario.traffic or result.scenario.drivers:
+        traffic = []
+        for t in result.traffic:
+            item = t.journey.to_json(t.index)
+            if t.failures:
+                item["expectation_failures"] = list(t.failures)
+            traffic.append(item)
+        doc["traffic"] = traffic
+        doc["log"] = result.log
+    if result.stack is not None and result.scenario.auditing:
+        doc["audit_events"] = [
+            {
+                "event_id": a.event_id,
+                "layer": a.layer,
+                "filter_id": a.filter_id,
+                "direction": a.direction,
+                "source": a.source,
+                "destination": a.destination,
+            }
+            for a in result.stack.events.audit_events
+        ]
+    return {**doc, **result.extra}
 
 
 def _values_text(c: Classification) -> str:
@@ -209,8 +276,15 @@ def report_text(result: RunResult) -> str:
         )
         lines += ["  " + line for line in c.explain().splitlines()]
         lines += [f"  EXPECTATION FAILED: {f}" for f in r.failures]
-    checked = [r for r in result.classifications if sc.classifications[r.index].expect]
+    for t in result.traffic:
+        title = f" {t.name}" if t.name else ""
+        lines += ["", f"traffic #{t.index}{title}"]
+        lines += ["  " + line for line in t.journey.describe().splitlines()]
+        lines += [f"  log: {line}" for line in t.journey.log]
+        lines += [f"  EXPECTATION FAILED: {f}" for f in t.failures]
+    checked = [r.failures for r in result.classifications if sc.classifications[r.index].expect]
+    checked += [t.failures for t in result.traffic if sc.traffic[t.index].expect]
     if checked:
-        held = sum(1 for r in checked if not r.failures)
+        held = sum(1 for failures in checked if not failures)
         lines += ["", f"expectations: {held} of {len(checked)} checked entries hold"]
     return "\n".join(lines)

@@ -42,10 +42,11 @@ from wfpsim.catalog import layer, parse_guid
 from wfpsim.conditions import Condition, MatchType
 from wfpsim.errors import WfpError
 from wfpsim.objects import Action, Callout, Filter, FilterFlag, Sublayer, Weight
+from wfpsim.traffic import DriverSpec, TrafficSpec, parse_driver, parse_traffic
 from wfpsim.values import DataType, Value
 
-SECTIONS = ("sublayer", "callout", "filter", "classify", "traffic")
-TOP_KEYS = {"title", "description", *SECTIONS}
+SECTIONS = ("sublayer", "callout", "filter", "classify", "traffic", "driver")
+TOP_KEYS = {"title", "description", "auditing", "allow_events", *SECTIONS}
 KEYS = {
     "sublayer": {"name", "weight", "key", "description"},
     "callout": {
@@ -130,8 +131,11 @@ class Scenario:
     callouts: tuple[CalloutSpec, ...]
     filters: tuple[Filter, ...]
     classifications: tuple[ClassifySpec, ...]
-    traffic: tuple[Mapping[str, Any], ...] = ()
+    traffic: tuple[TrafficSpec, ...] = ()
     lines: Mapping[tuple[str, int], int] = field(default_factory=dict)
+    drivers: tuple[DriverSpec, ...] = ()
+    auditing: bool = False
+    allow_events: bool = False
 
 
 def _entry_lines(text: str) -> dict[tuple[str, int], int]:
@@ -268,6 +272,18 @@ def load(path: str | Path, text: str | None = None) -> Scenario:
         callouts = tuple(_callout(ld, i, e, base) for i, e in enumerate(data.get("callout", [])))
         filters = tuple(_filter(ld, i, e) for i, e in enumerate(data.get("filter", [])))
         classify = tuple(_classify(ld, i, e) for i, e in enumerate(data.get("classify", [])))
+        traffic = []
+        for i, e in enumerate(data.get("traffic", [])):
+            ld.at("traffic", i, e)
+            traffic.append(parse_traffic(i, e))
+        drivers = []
+        for i, e in enumerate(data.get("driver", [])):
+            ld.at("driver", i, e)
+            drivers.append(parse_driver(e, lambda spec: resolve_function(spec, base)))
+        ld.where = ""
+        for key in ("auditing", "allow_events"):
+            if not isinstance(data.get(key, False), bool):
+                raise ld.fail(f"{key} = {data[key]!r} must be true or false")
     except WfpError as err:
         if isinstance(err, ScenarioError):
             raise
@@ -282,8 +298,11 @@ def load(path: str | Path, text: str | None = None) -> Scenario:
         callouts,
         filters,
         classify,
-        tuple(data.get("traffic", [])),
+        tuple(traffic),
         ld.lines,
+        tuple(drivers),
+        bool(data.get("auditing", False)),
+        bool(data.get("allow_events", False)),
     )
 
 

@@ -291,6 +291,7 @@ class Session:
                 )
             snap.filters[stored.filter_id] = stored
             snap.filter_keys[stored.key] = stored.filter_id
+            snap.bump(stored.layer_)
             snap.next_filter_id += 1
             self._own(snap, "filter", stored.key)
             self._post_commit.append(stored)
@@ -306,6 +307,7 @@ class Session:
             check_delete(snap, self.key, self.dynamic, "filter", flt.key, f"filter {flt.name!r}")
             del snap.filters[flt.filter_id]
             del snap.filter_keys[flt.key]
+            snap.bump(flt.layer_)
             snap.owners.pop(("filter", flt.key), None)
             self.engine._notify(NotifyType.DELETE_FILTER, flt)
 
@@ -326,6 +328,7 @@ class Session:
                     snap.owners.pop((kind, key))
                     if kind == "filter":
                         flt = snap.filters.pop(snap.filter_keys.pop(key))
+                        snap.bump(flt.layer_)
                         self.engine._notify(NotifyType.DELETE_FILTER, flt)
                     elif kind == "callout":
                         del snap.callouts[key]

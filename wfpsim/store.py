@@ -33,6 +33,8 @@ class Snapshot:
     owners: dict[tuple[str, uuid.UUID], uuid.UUID] = field(default_factory=dict)
     #: creation order of sublayers (the tie-break for equal sublayer weights)
     sublayer_seq: dict[uuid.UUID, int] = field(default_factory=dict)
+    #: layer name -> number of filter adds/deletes committed there (drives reauthorization)
+    layer_versions: dict[str, int] = field(default_factory=dict)
     next_filter_id: int = 1
     next_seq: int = 0
 
@@ -56,7 +58,12 @@ class Snapshot:
             filter_keys=dict(self.filter_keys),
             owners=dict(self.owners),
             sublayer_seq=dict(self.sublayer_seq),
+            layer_versions=dict(self.layer_versions),
         )
+
+    def bump(self, layer: Layer) -> None:
+        """Record a policy change at a layer."""
+        self.layer_versions[layer.name] = self.layer_versions.get(layer.name, 0) + 1
 
     def add_sublayer(self, sub: Sublayer) -> None:
         """Store a sublayer and remember its creation order."""

@@ -1,0 +1,109 @@
+"""This machine, its applications and the remote peers it talks to.
+
+"This host" is the machine whose WFP policy the scenario describes; only its layers are
+crossed. Peers are plain endpoints. Any 127.0.0.0/8 or ::1 address is loopback: then both
+ends run on this host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from wfpsim.errors import InvalidParameterError
+
+#: NL_ADDRESS_TYPE values used for IP_LOCAL_ADDRESS_TYPE / IP_DESTINATION_ADDRESS_TYPE.
+NLAT_UNICAST = 1
+NLAT_MULTICAST = 3
+NLAT_BROADCAST = 4
+#: IANA ifType of an Ethernet adapter and of the software loopback interface.
+IF_TYPE_ETHERNET = 6
+IF_TYPE_LOOPBACK = 24
+
+DEFAULT_APP = r"C:\Windows\System32\svchost.exe"
+DEFAULT_USER = "S-1-5-21-1004336348-1177238915-682003330-1001"
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """An IP address and port (``port`` 0 means "let the stack choose")."""
+
+    ip: str
+    port: int = 0
+
+    @property
+    def version(self) -> int:
+        """4 or 6."""
+        return ipaddress.ip_address(self.ip).version
+
+    @property
+    def is_loopback(self) -> bool:
+        """127.0.0.0/8 or ::1."""
+        return ipaddress.ip_address(self.ip).is_loopback
+
+    def __str__(self) -> str:
+        return f"[{self.ip}]:{self.port}" if self.version == 6 else f"{self.ip}:{self.port}"
+
+
+def parse_endpoint(text: str, kind: str = "tcp") -> Address:
+    """``"10.0.0.5:80"``, ``"[2001:db8::1]:443"``, or a bare address (ICMP; port 0).
+
+    Raises:
+        InvalidParameterError: not an address, or a port outside 0-65535.
+    """
+    text = text.strip()
+    m = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::(\d+))?", text) or re.fullmatch(
+        r"([0-9.]+)(?::(\d+))?", text
+    )
+    if m is None:
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            raise InvalidParameterError(
+                f"{text!r} is not an endpoint; write 'a.b.c.d:port', '[v6addr]:port' "
+                "or, for icmp, just the address"
+            ) from None
+        return Address(text, 0)
+    ip, port = m.group(1), int(m.group(2) or 0)
+    try:
+        ipaddress.ip_address(ip)
+    except ValueError:
+        raise InvalidParameterError(f"{ip!r} in {text!r} is not an IP address") from None
+    if not 0 <= port <= 0xFFFF:
+        raise InvalidParameterError(f"port {port} in {text!r} is outside 0..65535")
+    if kind == "icmp" and m.group(2):
+        raise InvalidParameterError(f"{text!r}: icmp endpoints are bare addresses (no port)")
+    return Address(ip, port)
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """An application on this host: its path (``ALE_APP_ID``), user and process id."""
+
+    path: str = DEFAULT_APP
+    user: str = DEFAULT_USER
+    pid: int = 4242
+
+
+@dataclass(frozen=True, slots=True)
+class Interface:
+    """A network interface of this host (what the interface fields report)."""
+
+    index: int
+    luid: int
+    if_type: int
+
+
+ETHERNET = Interface(index=12, luid=0x0006_0000_0001_0000, if_type=IF_TYPE_ETHERNET)
+LOOPBACK = Interface(index=1, luid=0x0018_0000_0000_0000, if_type=IF_TYPE_LOOPBACK)
+
+
+def address_type(ip: str) -> int:
+    """The NL_ADDRESS_TYPE of an address."""
+    addr = ipaddress.ip_address(ip)
+    if addr.is_multicast:
+        return NLAT_MULTICAST
+    if addr.version == 4 and str(addr).endswith(".255"):
+        return NLAT_BROADCAST
+    return NLAT_UNICAST

@@ -1,0 +1,75 @@
+"""What ``layerData`` points at, per layer (layers-and-flows.md §6.1).
+
+* packet layers: a :class:`NetBufferList` — the packet's bytes (network order) and the data
+  offset where the layer's view begins;
+* the stream layer: a :class:`StreamCalloutIoPacket` with the stream data only;
+* the redirect layers: a :class:`ConnectRequest` / :class:`BindRequest` a callout may change;
+* ALE layers without a packet (TCP connect, bind, listen, closure): ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FWPS_STREAM_FLAG_RECEIVE = 0x00000001
+FWPS_STREAM_FLAG_SEND = 0x00010000
+
+
+@dataclass(frozen=True, slots=True)
+class NetBufferList:
+    """A ``NET_BUFFER_LIST`` with one ``NET_BUFFER``: the whole packet and the data offset.
+
+    ``data`` is the full IP packet as on the wire; ``data_offset`` is where Windows' current
+    ``DataOffset`` points at this layer (the IP header, the transport header or the payload).
+    """
+
+    data: bytes
+    data_offset: int
+
+    @property
+    def current(self) -> bytes:
+        """The bytes from the data offset on (what ``NdisGetDataBuffer`` would give)."""
+        return self.data[self.data_offset :]
+
+    def retreat(self, size: int) -> bytes:
+        """``NdisRetreatNetBufferDataStart``: the view ``size`` bytes earlier."""
+        return self.data[max(0, self.data_offset - size) :]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamCalloutIoPacket:
+    """``FWPS_STREAM_CALLOUT_IO_PACKET0``: stream data, no IP or TCP headers."""
+
+    data: bytes
+    flags: int
+
+    @property
+    def data_length(self) -> int:
+        """``streamData->dataLength``."""
+        return len(self.data)
+
+    @property
+    def outbound(self) -> bool:
+        """``FWPS_STREAM_FLAG_SEND`` is set."""
+        return bool(self.flags & FWPS_STREAM_FLAG_SEND)
+
+
+@dataclass(slots=True)
+class ConnectRequest:
+    """``FWPS_CONNECT_REQUEST0``: a connect-redirect callout may change the remote end."""
+
+    local_address: str
+    local_port: int
+    remote_address: str
+    remote_port: int
+    modifier_filter_id: int = 0
+    local_redirect_target_pid: int = 0
+
+
+@dataclass(slots=True)
+class BindRequest:
+    """``FWPS_BIND_REQUEST0``: a bind-redirect callout may change the local end."""
+
+    local_address: str
+    local_port: int
+    modifier_filter_id: int = 0
