@@ -1,0 +1,84 @@
+"""Text views of a journey and of one step (what the player's inspector shows).
+
+>>> from wfpsim import Engine
+>>> from wfpsim.stack import Stack
+>>> j = Stack(Engine()).run("udp", "outbound", "10.0.0.5:0", "8.8.8.8:53", payload=["hi"])
+>>> print(step_report(j.steps[6]).splitlines()[0])
+step 6: OUTBOUND_TRANSPORT_V4 (run-time id 16) — datagram — NONE_NO_MATCH
+"""
+
+from __future__ import annotations
+
+from wfpsim.report import Table
+from wfpsim.stack.journey import Journey, Step
+from wfpsim.stack.packets import Packet, hexdump
+from wfpsim.values import DataType, display_field
+
+
+def journey_table(journey: Journey) -> Table:
+    """One row per layer crossed: layer, what crossed it, the result and who decided."""
+    rows = []
+    for s in journey.steps:
+        c = s.classification
+        who = c.filter_name or ""
+        rows.append((str(s.index), s.layer, s.event, s.side, c.action.name, who, s.note))
+    title = f"{journey.kind.upper()} {journey.direction} {journey.local} -> {journey.remote}"
+    return Table(
+        ("#", "layer", "event", "side", "result", "decided by", "note"),
+        tuple(rows),
+        f"{title}: {journey.verdict}",
+    )
+
+
+def fields_text(step: Step) -> list[str]:
+    """Every ``in_fixed_values`` field: index, name, host-order value (and dotted form)."""
+    lines = []
+    for f in step.in_fixed_values.fields:
+        value = step.in_fixed_values.incoming_value[f.index].value
+        if value.is_empty:
+            continue
+        shown = value.display()
+        if f.condition and "ADDRESS" in f.condition and value.type == DataType.UINT32:
+            assert isinstance(value.data, int)
+            shown = f"{value.data:#010x} ({display_field(f.condition, value)})"
+        elif value.type in (DataType.UINT16, DataType.UINT8) and isinstance(value.data, int):
+            shown = f"{value.data} ({value.data:#x})"
+        lines.append(f"  [{f.index:>2}] {f.name} = {shown}")
+    return lines
+
+
+def step_report(step: Step) -> str:
+    """Layer, fields, metadata, layer data (hex dump, data offset marked) and the decision."""
+    c = step.classification
+    lines = [
+        f"step {step.index}: {step.layer} (run-time id {step.layer_id}) — {step.event} — "
+        f"{c.action.name}" + (f" by {c.filter_name!r}" if c.filter_name else ""),
+        "in_fixed_values (host order):",
+        *fields_text(step),
+        "in_meta_values: " + (", ".join(step.in_meta_values.present()) or "(none)"),
+    ]
+    meta = step.in_meta_values
+    for name in ("flow_handle", "process_id", "ip_header_size", "transport_header_size"):
+        value = getattr(meta, name)
+        if value:
+            lines.append(f"  {name} = {value}")
+    if meta.discard_metadata is not None:
+        d = meta.discard_metadata
+        lines.append(f"  discard: module {d.discard_module}, reason {d.discard_reason}")
+    if step.packet is not None:
+        marks: dict[int, str] = {}
+        if step.layer.startswith("STREAM"):
+            lines.append("layer_data: stream data only (no IP or TCP header)")
+        else:
+            try:
+                marks = Packet.from_bytes(step.packet).sections()
+            except Exception:
+                marks = {}
+            if step.data_offset is not None:
+                marks[step.data_offset] = f"DataOffset at this layer ({step.data_offset})"
+            lines.append("layer_data (network order):")
+        lines.append(hexdump(step.packet, marks=marks))
+    else:
+        lines.append(f"layer_data: {type(step.layer_data).__name__ if step.layer_data else 'NULL'}")
+    lines.append("decision: " + c.explain().replace("\n", "\n  "))
+    return "\n".join(lines)
