@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
-from wfpsim.conditions import resolve
+from wfpsim.conditions import Condition, resolve
 from wfpsim.errors import (
     AlreadyExistsError,
     DynamicSessionInProgressError,
@@ -28,6 +28,7 @@ from wfpsim.objects import (
     effective_weight,
 )
 from wfpsim.store import Snapshot
+from wfpsim.values import DataType
 
 #: Lifetimes from shortest to longest ([D-objmgmt]).
 LIFETIME = {"dynamic": 0, "static": 1, "persistent": 2, "builtin": 3}
@@ -161,6 +162,27 @@ def admit_filter(snap: Snapshot, flt: Filter, session: uuid.UUID, dynamic: bool)
         callout=callout_key,
         provider=provider_key,
         conditions=conditions,
-        filter_id=snap.next_filter_id,
-        effective_weight=effective_weight(flt.weight_, conditions),
+        filter_id=_filter_id(snap, flt),
+        effective_weight=_effective(flt, conditions),
     )
+
+
+def _filter_id(snap: Snapshot, flt: Filter) -> int:
+    """The next id, or the one an importer asked for when it is free (a dump's run-time id)."""
+    wanted = flt.filter_id
+    return wanted if wanted > 0 and wanted not in snap.filters else snap.next_filter_id
+
+
+def _effective(flt: Filter, conditions: tuple[Condition, ...]) -> int:
+    """The effective weight; an imported one is kept when it agrees with the weight's form.
+
+    Windows' automatic low 60 bits are unpublished, so a dump's ``effectiveWeight`` is the only
+    faithful order for imported filters.
+    """
+    computed = effective_weight(flt.weight_, conditions)
+    given = flt.effective_weight
+    weight = flt.weight_
+    if not given or weight.type == DataType.UINT64:
+        return computed
+    top = weight.value if weight.type == DataType.UINT8 and weight.value is not None else 0
+    return given if given >> 60 == top else computed

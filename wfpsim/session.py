@@ -292,7 +292,7 @@ class Session:
             snap.filters[stored.filter_id] = stored
             snap.filter_keys[stored.key] = stored.filter_id
             snap.bump(stored.layer_)
-            snap.next_filter_id += 1
+            snap.next_filter_id = max(snap.next_filter_id, stored.filter_id) + 1
             self._own(snap, "filter", stored.key)
             self._post_commit.append(stored)
             return stored
