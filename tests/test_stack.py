@@ -330,3 +330,33 @@ def test_ipv6_connection_uses_v6_layers() -> None:
     assert "ALE_AUTH_CONNECT_V6" in j.layers and all(not layer.endswith("V4") for layer in j.layers)
     connect = next(s for s in j.steps if s.layer == "ALE_AUTH_CONNECT_V6")
     assert connect.in_fixed_values["IP_REMOTE_ADDRESS"].byte_array16[:2] == b"\x20\x01"
+
+
+def test_connect_redirect_to_a_local_proxy() -> None:
+    """A connect-redirect callout rewrites the remote end; AUTH_CONNECT sees the new one,
+    flagged IS_CONNECTION_REDIRECTED, and the proxy on this host accepts it."""
+    from wfpsim.ids import FWP_ACTION_PERMIT
+
+    engine = Engine()
+
+    def redirect(
+        fixed: Any, meta: Any, request: Any, ctx: Any, flt: Any, flow: int, out: Any
+    ) -> None:
+        if request.remote_port == 80:
+            request.remote_address, request.remote_port = "127.0.0.1", 8080
+            request.modifier_filter_id = flt.filter_id
+        out.action_type = FWP_ACTION_PERMIT
+
+    engine.add_callout(Callout("proxy", "ALE_CONNECT_REDIRECT_V4"))
+    engine.register_callout("proxy", redirect)
+    engine.add_filter(
+        Filter("to proxy", "ALE_CONNECT_REDIRECT_V4", "CALLOUT_TERMINATING", callout="proxy")
+    )
+    j = Stack(engine).run("tcp", "outbound", "10.0.0.5:0", "93.184.216.34:80")
+    connect = j.steps[3]
+    assert connect.layer == "ALE_AUTH_CONNECT_V4"
+    assert connect.in_fixed_values["IP_REMOTE_ADDRESS"].uint32 == 0x7F000001
+    assert connect.in_fixed_values["IP_REMOTE_PORT"].uint16 == 8080
+    assert connect.in_fixed_values["FLAGS"].uint32 & 0x00100000
+    assert "ALE_AUTH_RECV_ACCEPT_V4" in j.layers  # the local proxy's side
+    assert j.notes == ["connect redirected from 93.184.216.34:80 to 127.0.0.1:8080"]

@@ -16,6 +16,7 @@ from typing import Any
 from wfpsim.callouts import DiscardMetadata
 from wfpsim.objects import Action
 from wfpsim.stack.core import (
+    FLAG_IS_CONNECTION_REDIRECTED,
     FLAG_IS_REAUTHORIZE,
     FLAG_IS_WILDCARD_BIND,
     FWP_DIRECTION_INBOUND,
@@ -25,7 +26,7 @@ from wfpsim.stack.core import (
     Crossing,
     Endpoint,
 )
-from wfpsim.stack.host import Address
+from wfpsim.stack.host import Address, App
 from wfpsim.stack.journey import Journey, Step
 from wfpsim.stack.layerdata import (
     FWPS_STREAM_FLAG_RECEIVE,
@@ -139,13 +140,19 @@ class Conversation:
         self.step(
             self.x("ALE_CONNECT_REDIRECT", ep, "connect()", FWP_DIRECTION_OUTBOUND, layer_data=req)
         )
+        flags = 0
         if (req.remote_address, req.remote_port) != (peer.addr.ip, peer.addr.port):
             self.journey.notes.append(
                 f"connect redirected from {peer.addr} to {req.remote_address}:{req.remote_port}"
             )
             peer.addr = Address(req.remote_address, req.remote_port)
+            flags = FLAG_IS_CONNECTION_REDIRECTED
+            if peer.addr.is_loopback and not peer.local:
+                # redirected to a local proxy: the other end now runs on this host
+                pid = req.local_redirect_target_pid or ep.app.pid
+                peer.local, peer.app = True, App(ep.app.path, ep.app.user, pid)
         if pkt is None:
-            x = self.x("ALE_AUTH_CONNECT", ep, "connect()", FWP_DIRECTION_OUTBOUND)
+            x = self.x("ALE_AUTH_CONNECT", ep, "connect()", FWP_DIRECTION_OUTBOUND, flags=flags)
         else:
             x = self.packet_x(
                 "ALE_AUTH_CONNECT",
@@ -154,6 +161,7 @@ class Conversation:
                 FWP_DIRECTION_OUTBOUND,
                 pkt,
                 pkt.transport_offset,
+                flags=flags,
             )
         step = self.step(x)
         if not self.verdict(step, x):
