@@ -76,3 +76,18 @@ def test_catalog_is_package_data() -> None:
     """The catalog ships as one JSON file inside the package."""
     data = json.loads((PACKAGE / "catalog" / "data" / "catalog.json").read_text())
     assert len(data["layers"]) == 95
+
+
+def test_objects_show_themselves_in_notebooks() -> None:
+    """Engines, filters, classifications and journeys have an HTML representation."""
+    from wfpsim import Engine, Filter
+    from wfpsim.stack import Stack
+
+    engine = Engine()
+    flt = engine.add_filter(Filter("no telnet", "ALE_AUTH_CONNECT_V4", "BLOCK"))
+    assert "no telnet" in engine._repr_html_() and "<table>" in engine._repr_html_()
+    assert "no telnet" in flt._repr_html_()
+    c = engine.classify("ALE_AUTH_CONNECT_V4")
+    assert "BLOCK by" in c._repr_html_() and "<table>" in c._repr_html_()
+    j = Stack(engine).run("tcp", "outbound", "10.0.0.5:0", "8.8.8.8:23")
+    assert "ALE_AUTH_CONNECT_V4" in j._repr_html_()

@@ -3,12 +3,15 @@
 ``wfpsim layers`` lists every layer; ``wfpsim layer NAME [--json]`` shows one layer and its
 fields (NAME: short name, full ``FWPM_LAYER_*`` name, GUID or run-time id).
 ``wfpsim run FILE [--json]`` runs a scenario; ``wfpsim examples`` lists the built-in ones.
+``wfpsim draw FILE [--layer L] --out OUT.svg|.png`` draws a weight graph (FILE may also be a
+``netsh wfp show state`` XML dump).
 Exit status: 0 success, 1 a scenario expectation failed, 2 bad input.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -104,10 +107,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_run.add_argument("scenario", help="a .toml file, or a built-in name (`wfpsim examples`)")
     p_run.add_argument("--json", action="store_true", help="print JSON")
     sub.add_parser("examples", help="list the built-in scenarios")
+    # Drawing lives in wfpsim.viz (imported only when a drawing command runs).
+    viz_cli = importlib.import_module("wfpsim.viz.cli")
+    p_draw = sub.add_parser("draw", help="draw a scenario's (or a netsh dump's) weight graph")
+    viz_cli.add_arguments(p_draw)
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
             return _run(args.scenario, args.json)
+        if args.command == "draw":
+            return int(viz_cli.draw_command(args.scenario, args.layer, args.out))
         if args.command == "examples":
             for name, path in sorted(builtin_scenarios().items()):
                 print(f"{name:28} {load(path).title}")

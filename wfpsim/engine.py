@@ -278,6 +278,14 @@ class Engine:
         """The sublayers holding filters at a layer, in arbitration order, with their filters."""
         return self._state.evaluation_order(layer(layer_ref))
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the sublayers that hold filters and every filter, by weight."""
+        from wfpsim.report import filters_table
+
+        head = f"<p><b>Engine</b>: {len(self._state.filters)} filters, "
+        head += f"{len(self._state.callouts)} callouts, {len(self._state.sublayers)} sublayers</p>"
+        return head + filters_table(self)._repr_html_()
+
     def __repr__(self) -> str:
         return (
             f"<Engine {len(self._state.filters)} filters, {len(self._state.callouts)} callouts, "

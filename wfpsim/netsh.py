@@ -1,6 +1,6 @@
 """Import a real machine's filters from ``netsh wfp show state`` / ``show filters`` output.
 
->>> # engine, report = load_netsh("wfpstate.xml")   # doctest: +SKIP
+Usage: ``engine, report = load_netsh("wfpstate.xml")``.
 
 What is imported: providers, sublayers (with their weights), callouts (the management
 objects) and every filter with its conditions, action, flags, weight and **the run-time id and

@@ -395,6 +395,11 @@ class Filter:
             f"weight={self.effective_weight:#018x} [{len(self.conditions)} condition(s)]>"
         )
 
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<code>{html.escape(self.describe())}</code>"
+
     def describe(self) -> str:
         """One line: name, action, weight and conditions."""
         conds = " AND ".join(c.describe() for c in self.conditions) or "(no conditions: all)"

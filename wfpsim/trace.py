@@ -147,6 +147,15 @@ class Classification:
     def __str__(self) -> str:
         return self.explain()
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the explanation, then every filter considered."""
+        import html
+
+        from wfpsim.report import trace_table
+
+        text = html.escape(self.explain()).replace("\n", "<br>")
+        return f"<p>{text}</p>" + trace_table(self)._repr_html_()
+
     def __repr__(self) -> str:
         from wfpsim.explain import headline
 

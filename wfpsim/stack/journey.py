@@ -99,6 +99,12 @@ class Journey:
             "log": list(self.log),
         }
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the verdict and one row per layer crossed."""
+        from wfpsim.stack.inspect import journey_table
+
+        return journey_table(self)._repr_html_()
+
     def describe(self) -> str:
         """One line per step: layer, event, result."""
         head = f"{self.kind.upper()} {self.direction} {self.local} -> {self.remote}"

@@ -1,0 +1,397 @@
+"""The weight graph: a layer, its sublayers by weight, and their filters by effective weight.
+
+Read it top to bottom and left to right, the way BFE arbitrates: each column is one sublayer
+(highest weight on the left), and inside a column the filters are listed by effective weight,
+the first one evaluated at the top. Filter boxes are coloured by action: permit green, block
+red, terminating (and unknown) callouts orange, inspection callouts blue; the legend says so.
+
+Big policies stay readable: a sublayer with more than ``max_filters`` filters shows the first
+ones and one "+N more" box per action for the rest; ``expand`` names sublayers to draw in full.
+
+Every element has a stable SVG id: ``layer-<LAYER>`` for a layer, ``sl-<LAYER>-<slug>`` for a
+sublayer (its name in lower case, other characters as ``-``), ``f-<filter id>`` for a filter,
+``more-<LAYER>-<slug>-<ACTION>`` for a "+N more" box and ``legend`` for the legend.
+
+>>> from wfpsim import Engine, Filter
+>>> engine = Engine()
+>>> _ = engine.add_filter(Filter("no telnet", "ALE_AUTH_CONNECT_V4", "BLOCK"))
+>>> pic = weight_graph(engine)
+>>> 'id="f-1"' in pic.source and 'id="sl-ALE_AUTH_CONNECT_V4-fwpm-sublayer-universal"' in pic.source
+True
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+
+from wfpsim.catalog import Layer, layers
+from wfpsim.catalog import layer as find_layer
+from wfpsim.engine import Engine
+from wfpsim.errors import InvalidParameterError, WfpError
+from wfpsim.objects import Action, Filter, Sublayer
+from wfpsim.viz.svg import FONT, GREY, LEGEND, Picture, attrs, colors, html, quote, shorten
+
+#: Conditions listed in a filter box before "+N more conditions".
+MAX_CONDITIONS = 3
+
+#: The order of the "+N more" boxes under a collapsed sublayer.
+ACTION_ORDER = (
+    Action.PERMIT,
+    Action.BLOCK,
+    Action.CALLOUT_TERMINATING,
+    Action.CALLOUT_UNKNOWN,
+    Action.CALLOUT_INSPECTION,
+)
+
+_LEFT = '<BR ALIGN="LEFT"/>'
+
+
+def slug(name: str) -> str:
+    """A sublayer name as an id fragment: lower case, runs of other characters as ``-``.
+
+    >>> slug("FWPM_SUBLAYER_UNIVERSAL"), slug("VPN client (v2)")
+    ('fwpm-sublayer-universal', 'vpn-client-v2')
+    """
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "sublayer"
+
+
+def css_class(action: Action) -> str:
+    """The SVG class of an action: ``permit``, ``block``, ``callout-terminating``…
+
+    >>> css_class(Action.CALLOUT_INSPECTION)
+    'callout-inspection'
+    """
+    return action.name.lower().replace("_", "-")
+
+
+def ordinal(n: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``4th``… ``11th``, ``21st``.
+
+    >>> [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 21)]
+    ['1st', '2nd', '3rd', '4th', '11th', '12th', '21st']
+    """
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _lines(*rows: str) -> str:
+    """HTML-label rows, each left-aligned."""
+    return _LEFT.join(rows) + _LEFT
+
+
+def _small(text: str, color: str = "#37474f", size: int = 9) -> str:
+    return f'<FONT POINT-SIZE="{size}" COLOR="{color}">{text}</FONT>'
+
+
+def _slugs(engine: Engine) -> dict[uuid.UUID, str]:
+    """Every sublayer's id slug; a repeated slug gets ``-2``, ``-3``… in weight order."""
+    seen: dict[str, int] = {}
+    out: dict[uuid.UUID, str] = {}
+    for sub in engine.sublayers():
+        base = slug(sub.name)
+        seen[base] = seen.get(base, 0) + 1
+        out[sub.key] = base if seen[base] == 1 else f"{base}-{seen[base]}"
+    return out
+
+
+def _callout_text(engine: Engine, flt: Filter) -> tuple[str, bool]:
+    """The callout's name and whether its classify functions are registered."""
+    if flt.callout is None:
+        return "", True
+    try:
+        return engine.callout(flt.callout).name, engine.is_registered(flt.callout)
+    except WfpError:
+        return str(flt.callout), False
+
+
+def _matches(engine: Engine, flt: Filter, needle: str) -> bool:
+    """The filter's name, condition text or callout name contains ``needle`` (lower case)."""
+    texts = [flt.name, *(c.describe() for c in flt.conditions), _callout_text(engine, flt)[0]]
+    return any(needle in t.lower() for t in texts)
+
+
+def _filter_node(engine: Engine, flt: Filter) -> str:
+    """A filter box: name, id and action, weights, conditions, callout and flags."""
+    fill, border, ink = colors(flt.action_type)
+    rows = [
+        f'<FONT POINT-SIZE="11"><B>{html(shorten(flt.name, 40))}</B></FONT>',
+        _small(f"#{flt.filter_id}  <B>{flt.action_type.name}</B>", ink, 9),
+        _small(f"weight {flt.effective_weight:#018x}", "#263238"),
+        _small(f"as given: {html(flt.weight_.describe())}", "#546e7a"),
+    ]
+    conds = [c.describe() for c in flt.conditions]
+    for text in conds[:MAX_CONDITIONS]:
+        rows.append(_small(html(shorten(text, 44)), "#263238"))
+    if len(conds) > MAX_CONDITIONS:
+        rows.append(_small(f"+{len(conds) - MAX_CONDITIONS} more conditions", "#546e7a"))
+    if not conds:
+        rows.append(_small("(no conditions: matches everything)", "#546e7a"))
+    name, registered = _callout_text(engine, flt)
+    if name:
+        rows.append(_small(f"callout: <B>{html(shorten(name, 36))}</B>", ink))
+        if not registered:
+            rows.append(_small("<B>not registered</B>", "#b71c1c"))
+    if flt.filter_flags:
+        rows.append(_small(f"flags: {html(flt.filter_flags.name or flt.filter_flags)}", ink))
+    tooltip = flt.describe() + (f" → callout {name}" if name else "")
+    if name and not registered:
+        tooltip += " (not registered)"
+    node_id = f"f-{flt.filter_id}"
+    style = "rounded,filled" + (",bold" if flt.action_type in (Action.PERMIT, Action.BLOCK) else "")
+    return f"{quote(node_id)} " + attrs(
+        id=node_id,
+        label_html=_lines(*rows),
+        fillcolor=fill,
+        color=border,
+        style=style,
+        tooltip=tooltip,
+        **{"class": f"filter {css_class(flt.action_type)}"},
+    )
+
+
+def _more_nodes(base: str, hidden: Sequence[Filter], sub: Sublayer) -> list[tuple[str, str]]:
+    """One "+N more ACTION filters" box per action among the hidden filters: (id, DOT line)."""
+    out = []
+    for action in ACTION_ORDER:
+        group = [f for f in hidden if f.action_type == action]
+        if not group:
+            continue
+        fill, border, ink = colors(action)
+        node_id = f"more-{base}-{action.name}"
+        plural = "filter" if len(group) == 1 else "filters"
+        low, high = group[-1].effective_weight, group[0].effective_weight
+        span = f"{high:#x}" if low == high else f"{high:#x} … {low:#x}"
+        rows = [
+            f'<FONT POINT-SIZE="11"><B>+{len(group)} more {action.name} {plural}</B></FONT>',
+            _small(f"weights {span}", ink),
+            _small(f"expand=[{html(repr(sub.name))}] draws them all", "#546e7a"),
+        ]
+        line = f"{quote(node_id)} " + attrs(
+            id=node_id,
+            label_html=_lines(*rows),
+            fillcolor=fill,
+            color=border,
+            style="rounded,filled,dashed",
+            tooltip=f"{len(group)} more {action.name} {plural} in {sub.name}",
+            **{"class": f"more {css_class(action)}"},
+        )
+        out.append((node_id, line))
+    return out
+
+
+def _sublayer_node(node_id: str, sub: Sublayer, rank: int | None, count: int | None) -> str:
+    """A sublayer header: name, weight, built-in or added, its place in the order."""
+    kind = "built-in" if sub.builtin else "added"
+    rows = [
+        f'<FONT POINT-SIZE="12"><B>{html(shorten(sub.name, 48))}</B></FONT>',
+        _small(f"weight {sub.weight:#06x} ({sub.weight})", "#263238", 10),
+        _small(f"<I>{kind} sublayer</I>" if sub.builtin else f"<B>{kind} sublayer</B>"),
+    ]
+    if rank is not None:
+        rows.append(_small(f"evaluated {ordinal(rank)}", "#263238"))
+    if count is not None:
+        rows.append(_small(f"{count} filter{'s' if count != 1 else ''}", "#263238"))
+    fill, border = ("#eceff1", "#78909c") if sub.builtin else ("#fffde7", "#455a64")
+    return f"{quote(node_id)} " + attrs(
+        id=node_id,
+        label_html=_lines(*rows),
+        fillcolor=fill,
+        color=border,
+        penwidth="1.0" if sub.builtin else "2.0",
+        tooltip=f"sublayer {sub.name} {{{sub.key}}} weight {sub.weight:#06x}",
+        **{"class": f"sublayer {kind}"},
+    )
+
+
+def _layer_node(la: Layer, shown: int, total: int, search: str | None) -> str:
+    rid = "no run-time id" if la.id is None else f"run-time id {la.id}"
+    rows = [
+        f'<FONT POINT-SIZE="14" COLOR="white"><B>{html(la.short_name)}</B></FONT>',
+        _small(f"{html(la.name)} · {rid}", "#eceff1"),
+    ]
+    if search is not None:
+        rows.append(_small(f"{shown} of {total} filters match {html(repr(search))}", "#fff9c4"))
+    elif total:
+        rows.append(_small(f"{total} filter{'s' if total != 1 else ''}", "#eceff1"))
+    else:
+        rows.append(_small("no filters yet: the sublayers, in evaluation order", "#eceff1"))
+    node_id = f"layer-{la.short_name}"
+    return f"{quote(node_id)} " + attrs(
+        id=node_id,
+        label_html=_lines(*rows),
+        fillcolor="#37474f",
+        color="#263238",
+        tooltip=f"{la.name} {{{la.guid}}}",
+        **{"class": "layer"},
+    )
+
+
+def _legend() -> str:
+    cells = []
+    for action, words in LEGEND:
+        fill, border, _ = colors(action)
+        cells.append(f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1">{html(words)}</TD>')
+    cells.append('<TD BGCOLOR="#fffde7" COLOR="#455a64" BORDER="2">added sublayer</TD>')
+    cells.append('<TD BGCOLOR="#eceff1" COLOR="#78909c" BORDER="1"><I>built-in sublayer</I></TD>')
+    how = (
+        "Read it like BFE: sublayers left to right, highest weight first; inside each, "
+        "filters top to bottom by effective weight: the order BFE tries them in."
+    )
+    table = (
+        '<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="4"><TR><TD ROWSPAN="2"><B>Legend</B></TD>'
+        + "".join(cells)
+        + f'</TR><TR><TD COLSPAN="{len(cells)}">{html(how)}</TD></TR></TABLE>'
+    )
+    return f'"legend" [id="legend", shape=plain, label=<<FONT POINT-SIZE="9">{table}</FONT>>]'
+
+
+def _note(node_id: str, text: str) -> str:
+    return f"{quote(node_id)} " + attrs(
+        id=node_id, label=text, shape="note", fillcolor=GREY[0], color=GREY[1]
+    )
+
+
+def _expand_keys(engine: Engine, expand: Iterable[str | uuid.UUID]) -> set[uuid.UUID]:
+    if isinstance(expand, (str, uuid.UUID)):
+        expand = [expand]
+    return {engine.sublayer(ref).key for ref in expand}
+
+
+def _layers_to_draw(engine: Engine, layer: Layer | str | int | None) -> list[Layer]:
+    if layer is not None:
+        return [find_layer(layer)]
+    used = {f.layer_ for f in engine.filters()}
+    return [la for la in layers() if la in used]
+
+
+def weight_graph(
+    engine: Engine,
+    layer: Layer | str | int | None = None,
+    sublayer: str | uuid.UUID | None = None,
+    search: str | None = None,
+    max_filters: int = 40,
+    expand: Iterable[str | uuid.UUID] = (),
+) -> Picture:
+    """Draw layers, their sublayers by weight and their filters by effective weight.
+
+    Args:
+        engine: the engine to draw (read only).
+        layer: one layer (any name :func:`wfpsim.layer` accepts), or None for every layer
+            holding filters, one box each.
+        sublayer: only this sublayer (name or key).
+        search: keep only filters whose name, condition text or callout name contains this
+            (case-insensitive).
+        max_filters: filters drawn per sublayer; the rest become one "+N more" box per action.
+        expand: sublayer names or keys to draw in full, whatever ``max_filters`` says.
+
+    Returns:
+        The :class:`~wfpsim.viz.svg.Picture` (same engine and arguments, same DOT text).
+
+    Raises:
+        InvalidParameterError: ``max_filters`` is not a whole number ≥ 0.
+        LayerNotFoundError, SublayerNotFoundError: an unknown layer, sublayer or ``expand`` name.
+    """
+    if isinstance(max_filters, bool) or not isinstance(max_filters, int) or max_filters < 0:
+        raise InvalidParameterError(
+            f"max_filters={max_filters!r} is not valid; use a whole number ≥ 0 "
+            "(filters drawn per sublayer before the rest are summed up as '+N more')"
+        )
+    wanted = engine.sublayer(sublayer).key if sublayer is not None else None
+    only = engine.sublayer(sublayer).name if sublayer is not None else ""
+    full = _expand_keys(engine, expand)
+    needle = search.lower() if search is not None else None
+    slugs = _slugs(engine)
+    out = [
+        'digraph "weight graph" {',
+        f'  graph [id="weights", fontname={quote(FONT)}, rankdir=TB, ordering=out, '
+        'nodesep=0.25, ranksep=0.3, charset="UTF-8", bgcolor="white", '
+        'tooltip="WFP weight graph"];',
+        f"  node [fontname={quote(FONT)}, fontsize=10, shape=box, "
+        'style="rounded,filled", margin="0.12,0.06"];',
+        '  edge [color="#90a4ae", arrowsize=0.6];',
+        "  " + _legend() + ";",
+    ]
+    above = "legend"
+    drawn = 0
+    for la in _layers_to_draw(engine, layer):
+        order = engine.evaluation_order(la)
+        total = sum(len(fl) for _, fl in order)
+        columns: list[tuple[Sublayer, int | None, list[Filter]]] = []
+        for position, (sub, fl) in enumerate(order, start=1):
+            if wanted is not None and sub.key != wanted:
+                continue
+            if needle is not None:
+                fl = [f for f in fl if _matches(engine, f, needle)]
+            if fl:
+                columns.append((sub, position, fl))
+        if not total and needle is None:  # an empty layer: show where filters could go
+            subs = [s for s in engine.sublayers() if wanted is None or s.key == wanted]
+            columns = [(s, None, list[Filter]()) for s in subs]
+        shown = sum(len(fl) for _, _, fl in columns)
+        if layer is None and not shown:
+            continue
+        drawn += 1
+        layer_id = f"layer-{la.short_name}"
+        out.append(f"  subgraph {quote('cluster_' + la.short_name)} {{")
+        out.append(
+            f'    graph [id="cluster-{la.short_name}", label="", style="rounded,filled", '
+            'fillcolor="#fafafa", color="#b0bec5"];'
+        )
+        out.append("    " + _layer_node(la, shown, total, search) + ";")
+        tail, tallest = layer_id, 0
+        if not columns:
+            note_id = f"empty-{la.short_name}"
+            if needle is not None:
+                what = f"no filter matches {search!r}"
+            else:
+                what = f"sublayer {only!r} holds no filter at this layer"
+            out.append("    " + _note(note_id, what) + ";")
+            out.append(f"    {quote(layer_id)} -> {quote(note_id)};")
+            tail = note_id
+        previous = layer_id
+        for sub, rank, fl in columns:
+            base = f"{la.short_name}-{slugs[sub.key]}"
+            sl_id = f"sl-{base}"
+            out.append(f"    subgraph {quote('cluster_' + sl_id)} {{")
+            out.append(
+                f'      graph [id="cluster-{sl_id}", label="", style="rounded,filled", '
+                'fillcolor="white", color="#cfd8dc"];'
+            )
+            count = len(fl) if total else None
+            out.append("      " + _sublayer_node(sl_id, sub, rank, count) + ";")
+            limit = len(fl) if sub.key in full else max_filters
+            chain = [sl_id]
+            for flt in fl[:limit]:
+                out.append("      " + _filter_node(engine, flt) + ";")
+                chain.append(f"f-{flt.filter_id}")
+            for node_id, line in _more_nodes(base, fl[limit:], sub):
+                out.append("      " + line + ";")
+                chain.append(node_id)
+            out.append("    }")
+            if total:  # columns side by side under the layer
+                out.append(f"    {quote(layer_id)} -> {quote(sl_id)} [penwidth=1.4];")
+            else:  # an empty layer: the sublayers one below the other, in order
+                out.append(f"    {quote(previous)} -> {quote(sl_id)} [style=dotted];")
+                previous = sl_id
+            for a, b in itertools.pairwise(chain):
+                loose = " style=dashed, arrowhead=none," if b.startswith("more-") else ""
+                out.append(f"    {quote(a)} -> {quote(b)} [{loose} weight=10];")
+            if len(chain) > tallest or not total:
+                tail, tallest = chain[-1], len(chain)
+        out.append("  }")
+        # outside the cluster: an edge inside would pull the node above into it
+        out.append(f"  {quote(above)} -> {quote(layer_id)} [style=invis, weight=100];")
+        above = tail
+    if not drawn:
+        what = "the engine has no filters"
+        if needle is not None:
+            what = f"no filter matches {search!r}"
+        elif only:
+            what = f"sublayer {only!r} holds no filters"
+        out.append("  " + _note("empty", what) + ";")
+        out.append('  "legend" -> "empty" [style=invis];')
+    out.append("}")
+    return Picture("\n".join(out) + "\n")
