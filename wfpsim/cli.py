@@ -4,7 +4,8 @@
 fields (NAME: short name, full ``FWPM_LAYER_*`` name, GUID or run-time id).
 ``wfpsim run FILE [--json]`` runs a scenario; ``wfpsim examples`` lists the built-in ones.
 ``wfpsim draw FILE [--layer L] --out OUT.svg|.png`` draws a weight graph (FILE may also be a
-``netsh wfp show state`` XML dump).
+``netsh wfp show state`` XML dump); ``wfpsim animate FILE --traffic N --out OUT.html`` exports
+one traffic entry's journey as a page that animates in any browser without a kernel.
 Exit status: 0 success, 1 a scenario expectation failed, 2 bad input.
 """
 
@@ -111,12 +112,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     viz_cli = importlib.import_module("wfpsim.viz.cli")
     p_draw = sub.add_parser("draw", help="draw a scenario's (or a netsh dump's) weight graph")
     viz_cli.add_arguments(p_draw)
+    p_anim = sub.add_parser("animate", help="export a scenario's traffic as an animated HTML page")
+    p_anim.add_argument("scenario", help="a .toml file, or a built-in name (`wfpsim examples`)")
+    p_anim.add_argument("--traffic", type=int, default=0, help="which [[traffic]] entry (from 0)")
+    p_anim.add_argument("--out", required=True, help="the .html file to write")
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
             return _run(args.scenario, args.json)
         if args.command == "draw":
             return int(viz_cli.draw_command(args.scenario, args.layer, args.out))
+        if args.command == "animate":
+            viz_export = importlib.import_module("wfpsim.viz.export")
+            return int(viz_export.animate_command(args.scenario, args.traffic, args.out))
         if args.command == "examples":
             for name, path in sorted(builtin_scenarios().items()):
                 print(f"{name:28} {load(path).title}")
