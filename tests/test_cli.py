@@ -1,8 +1,9 @@
-"""The `wfpsim layer` / `wfpsim layers` commands."""
+"""The `wfpsim` command: layer, layers, draw, animate (run and examples: test_scenario.py)."""
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,20 @@ def test_unknown_layer_is_a_clear_error() -> None:
     assert result.returncode == 2
     assert "FWP_E_LAYER_NOT_FOUND" in result.stderr and "ALE_CONNECT_V4" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_draw_and_animate_commands(tmp_path: Path) -> None:
+    """`wfpsim draw` writes a weight graph; `wfpsim animate` a standalone player page."""
+    svg = tmp_path / "w.svg"
+    assert (
+        main(
+            ["draw", "arbitration-example", "--layer", "ALE_AUTH_RECV_ACCEPT_V4", "--out", str(svg)]
+        )
+        == 0
+    )
+    assert "port80" in svg.read_text()
+    page = tmp_path / "p.html"
+    assert main(["animate", "starter-kit", "--traffic", "0", "--out", str(page)]) == 0
+    assert "OUTBOUND_TRANSPORT_V4" in page.read_text() and "<script" in page.read_text()
+    assert main(["animate", "starter-kit", "--traffic", "9", "--out", str(page)]) == 2
+    assert main(["draw", "arbitration-example", "--out", str(tmp_path / "w.gif")]) == 2
