@@ -360,3 +360,32 @@ def test_connect_redirect_to_a_local_proxy() -> None:
     assert connect.in_fixed_values["FLAGS"].uint32 & 0x00100000
     assert "ALE_AUTH_RECV_ACCEPT_V4" in j.layers  # the local proxy's side
     assert j.notes == ["connect redirected from 93.184.216.34:80 to 127.0.0.1:8080"]
+
+
+def test_icmpv6_echo_is_protocol_58() -> None:
+    """A ping over IPv6 is ICMPv6: IP protocol 58 at ALE_AUTH_CONNECT_V6."""
+    j = Stack(Engine()).run("icmp", "outbound", "2001:db8::5", "2001:db8::1")
+    connect = next(s for s in j.steps if s.layer == "ALE_AUTH_CONNECT_V6")
+    assert connect.in_fixed_values["IP_PROTOCOL"].uint8 == 58
+    assert connect.in_fixed_values["ICMP_TYPE"].uint16 == 128  # ICMPv6 echo request
+
+
+def test_block_at_connect_redirect_fails_the_connect() -> None:
+    """A BLOCK at ALE_CONNECT_REDIRECT stops the connection before ALE_AUTH_CONNECT."""
+    engine = Engine()
+    engine.add_callout(Callout("veto", "ALE_CONNECT_REDIRECT_V4"))
+    engine.register_callout("veto", BuiltinCallout("BLOCK", clear_write_right=True))
+    engine.add_filter(
+        Filter("no", "ALE_CONNECT_REDIRECT_V4", "CALLOUT_TERMINATING", callout="veto")
+    )
+    j = Stack(engine).run("tcp", "outbound", "10.0.0.5:0", "93.184.216.34:80")
+    assert (j.verdict, j.decided_at) == ("BLOCK", "ALE_CONNECT_REDIRECT_V4")
+    assert "ALE_AUTH_CONNECT_V4" not in j.layers
+
+
+def test_static_block_at_a_redirect_layer_does_not_fail_the_connect() -> None:
+    """Our choice: redirect layers act on callouts; a static BLOCK there is only recorded."""
+    engine = Engine()
+    engine.add_filter(Filter("static at redirect", "ALE_CONNECT_REDIRECT_V4", "BLOCK"))
+    j = Stack(engine).run("tcp", "outbound", "10.0.0.5:0", "93.184.216.34:80")
+    assert j.verdict == "PERMIT" and j.steps[2].action.name == "BLOCK"

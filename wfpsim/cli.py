@@ -2,7 +2,9 @@
 
 ``wfpsim layers`` lists every layer; ``wfpsim layer NAME [--json]`` shows one layer and its
 fields (NAME: short name, full ``FWPM_LAYER_*`` name, GUID or run-time id).
-``wfpsim run FILE [--json]`` runs a scenario; ``wfpsim examples`` lists the built-in ones.
+``wfpsim exercise list [--json]`` / ``wfpsim exercise check ID [--solution]`` grade the
+classroom exercises. ``wfpsim run FILE [--json]`` runs a scenario; ``wfpsim examples`` lists
+the built-in ones.
 ``wfpsim draw FILE [--layer L] --out OUT.svg|.png`` draws a weight graph (FILE may also be a
 ``netsh wfp show state`` XML dump); ``wfpsim animate FILE --traffic N --out OUT.html`` exports
 one traffic entry's journey as a page that animates in any browser without a kernel.
@@ -95,6 +97,12 @@ def _run(name: str, as_json: bool) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wfpsim`` command."""
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if args_in[:1] == ["exercise"]:
+        # `wfpsim exercise list [--json]` / `wfpsim exercise check ID [--solution]`
+        from wfpsim.exercise import exercise_command
+
+        return exercise_command(args_in[1:])
     parser = argparse.ArgumentParser(
         prog="wfpsim", description="Windows Filtering Platform simulator"
     )
@@ -108,6 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_run.add_argument("scenario", help="a .toml file, or a built-in name (`wfpsim examples`)")
     p_run.add_argument("--json", action="store_true", help="print JSON")
     sub.add_parser("examples", help="list the built-in scenarios")
+    sub.add_parser("exercise", help="list or check the classroom exercises (`wfpsim exercise -h`)")
     # Drawing lives in wfpsim.viz (imported only when a drawing command runs).
     viz_cli = importlib.import_module("wfpsim.viz.cli")
     p_draw = sub.add_parser("draw", help="draw a scenario's (or a netsh dump's) weight graph")

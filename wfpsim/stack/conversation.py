@@ -52,7 +52,8 @@ class Conversation:
     def __init__(self, core: Core, kind: str, journey: Journey, a: Endpoint, b: Endpoint) -> None:
         self.core = core
         self.kind = kind
-        self.protocol = PROTOCOLS[kind]
+        # ICMP echo over IPv6 is ICMPv6, IP protocol 58
+        self.protocol = 58 if kind == "icmp" and a.addr.version == 6 else PROTOCOLS[kind]
         self.journey = journey
         self.a = a
         self.b = b
@@ -82,6 +83,22 @@ class Conversation:
             and step.layer.split("_V")[0] in ("ALE_CONNECT_REDIRECT", "ALE_BIND_REDIRECT")
         ):
             self.core.discard_of(self.journey, x, step)
+        self.journey.block(step)
+        return False
+
+    def redirect_verdict(self, step: Step, x: Crossing) -> bool:
+        """At the redirect layers only a callout's BLOCK stops the operation.
+
+        Microsoft documents them as layers where callouts redirect; a redirect callout without
+        the write right may still veto with BLOCK. **Our choice** (undocumented): a static
+        filter's BLOCK there is recorded but does not fail ``bind()`` / ``connect()``.
+        """
+        c = step.classification
+        by_callout = any(
+            st.filter_id == c.filter_id and st.callout is not None for _, st in c.steps()
+        )
+        if step.action != Action.BLOCK or not by_callout:
+            return True
         self.journey.block(step)
         return False
 
@@ -121,9 +138,9 @@ class Conversation:
             ep.addr = Address(ep.addr.ip, self.core.engine.flow_table.next_port())
         ep.handle = self.core.engine.flow_table.next_handle()
         req = BindRequest(ep.addr.ip, ep.addr.port)
-        self.step(
-            self.x("ALE_BIND_REDIRECT", ep, "bind()", FWP_DIRECTION_OUTBOUND, layer_data=req), setup
-        )
+        x = self.x("ALE_BIND_REDIRECT", ep, "bind()", FWP_DIRECTION_OUTBOUND, layer_data=req)
+        if not self.redirect_verdict(self.step(x, setup), x):
+            return False
         if (req.local_address, req.local_port) != (ep.addr.ip, ep.addr.port):
             ep.addr = Address(req.local_address, req.local_port)
             self.journey.notes.append(f"bind redirected to {ep.addr}")
@@ -137,9 +154,9 @@ class Conversation:
         """CONNECT_REDIRECT then AUTH_CONNECT (TCP: no packet yet; others: the first one)."""
         peer = self.b if ep is self.a else self.a
         req = ConnectRequest(ep.addr.ip, ep.addr.port, peer.addr.ip, peer.addr.port)
-        self.step(
-            self.x("ALE_CONNECT_REDIRECT", ep, "connect()", FWP_DIRECTION_OUTBOUND, layer_data=req)
-        )
+        x = self.x("ALE_CONNECT_REDIRECT", ep, "connect()", FWP_DIRECTION_OUTBOUND, layer_data=req)
+        if not self.redirect_verdict(self.step(x), x):
+            return False
         flags = 0
         if (req.remote_address, req.remote_port) != (peer.addr.ip, peer.addr.port):
             self.journey.notes.append(

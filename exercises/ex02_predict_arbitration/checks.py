@@ -1,0 +1,83 @@
+"""Public checks of exercise 02: the predicted actions, compared with the engine's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+from wfpsim.exercise import expect
+from wfpsim.runner import RunResult, report_text, run
+from wfpsim.trace import Classification
+
+POLICY = Path(__file__).with_name("policy.toml")
+ACTIONS = ("PERMIT", "BLOCK", "NONE", "NONE_NO_MATCH")
+
+#: What to look at again when a prediction is wrong (a direction, not the answer).
+HINTS = {
+    "a": "Which sublayers have a matching filter? What does an inspection filter make of a "
+    "callout that writes BLOCK?",
+    "b": "Two filters of 'Firewall' match. Which one is asked first? Compare their weights.",
+    "c": "Is the VPN client's permit soft or hard? What may a static filter below it do?",
+    "d": "The compliance callout writes even without FWPS_RIGHT_ACTION_WRITE. What happens "
+    "when a callout blocks after a hard permit?",
+    "e": "Only one filter matches. Can an inspection filter decide? What is the action when "
+    "filters matched but none decided?",
+    "f": "Two filters of 'Firewall' match. Which one is asked first? Compare their weight ranges.",
+    "g": "Which sublayers decide anything here, and does the compliance callout hold the write "
+    "right this time?",
+}
+
+
+def engine_answers() -> dict[str, Classification]:
+    """The engine's classification of each case of policy.toml."""
+    return {r.name: r.classification for r in run(POLICY).classifications}
+
+
+def prediction(m: ModuleType, case: str) -> tuple[str | None, str | None]:
+    """The student's prediction for one case, checked for shape."""
+    got = m.PREDICTIONS.get(case)
+    expect(
+        isinstance(got, tuple) and len(got) == 2,
+        f"PREDICTIONS[{case!r}] must be a pair (action, filter name or None).",
+    )
+    action, name = got
+    expect(action is not None, f"case {case}: no prediction yet.")
+    expect(action in ACTIONS, f"case {case}: {action!r} is not an action; use one of {ACTIONS}.")
+    return action, name
+
+
+def actions_match(m: ModuleType, cases: str) -> None:
+    """Compare the predicted actions of ``cases`` with the engine's, one hint per miss."""
+    answers = engine_answers()
+    for case in cases:
+        action, _ = prediction(m, case)
+        expect(
+            action == answers[case].action.name,
+            f"case {case}: the engine does not answer {action}. {HINTS[case]}",
+        )
+
+
+def check_cases_a_and_b(m: ModuleType) -> None:
+    """cases a and b: one sublayer decides"""
+    actions_match(m, "ab")
+
+
+def check_cases_c_and_d(m: ModuleType) -> None:
+    """cases c and d: a hard permit"""
+    actions_match(m, "cd")
+
+
+def check_case_e(m: ModuleType) -> None:
+    """case e: only an inspection filter matches"""
+    actions_match(m, "e")
+
+
+def check_cases_f_and_g(m: ModuleType) -> None:
+    """cases f and g: weight ranges and the write right"""
+    actions_match(m, "fg")
+
+
+def reveal(m: ModuleType) -> str:
+    """The engine's trace of every case (shown once every check passes)."""
+    result: RunResult = run(POLICY)
+    return "What the engine did (also: wfpsim run policy.toml)\n\n" + report_text(result)
