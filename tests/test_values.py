@@ -65,7 +65,7 @@ def test_range_needs_one_type_and_order() -> None:
 def test_app_id_is_lowercase_utf16_with_terminator() -> None:
     """App ids compare like FwpmGetAppIdFromFileName0's blobs."""
     assert app_id_bytes(r"C:\Tools\App.EXE") == "c:\\tools\\app.exe\0".encode("utf-16-le")
-    assert Value.app_id(r"C:\x.exe").display() == "'c:\\\\x.exe'"
+    assert Value.app_id(r"C:\x.exe").display() == '"c:\\x.exe"'
 
 
 def test_ipv6_value() -> None:

@@ -278,16 +278,22 @@ class Engine:
         """The sublayers holding filters at a layer, in arbitration order, with their filters."""
         return self._state.evaluation_order(layer(layer_ref))
 
+    def _counts(self) -> str:
+        def n(count: int, noun: str) -> str:
+            return f"{count} {noun}{'' if count == 1 else 's'}"
+
+        st = self._state
+        return (
+            f"{n(len(st.filters), 'filter')}, {n(len(st.callouts), 'callout')}, "
+            f"{n(len(st.sublayers), 'sublayer')}"
+        )
+
     def _repr_html_(self) -> str:
         """In a notebook: the sublayers that hold filters and every filter, by weight."""
         from wfpsim.report import filters_table
 
-        head = f"<p><b>Engine</b>: {len(self._state.filters)} filters, "
-        head += f"{len(self._state.callouts)} callouts, {len(self._state.sublayers)} sublayers</p>"
+        head = f"<p><b>Engine</b>: {self._counts()}</p>"
         return head + filters_table(self)._repr_html_()
 
     def __repr__(self) -> str:
-        return (
-            f"<Engine {len(self._state.filters)} filters, {len(self._state.callouts)} callouts, "
-            f"{len(self._state.sublayers)} sublayers>"
-        )
+        return f"<Engine {self._counts()}>"

@@ -290,7 +290,8 @@ class Value:
         return self.type == DataType.EMPTY
 
     def display(self) -> str:
-        """A readable form: ``80``, ``0x00000001``, ``"c:\\app.exe"``, ``10.0.0.0/8``."""
+        """A readable form: ``80``, ``"c:\\app.exe"`` (strings in double quotes, not escaped),
+        ``10.0.0.0/8``."""
         data = self.data
         if self.type == DataType.EMPTY:
             return "FWP_EMPTY"
@@ -299,12 +300,12 @@ class Value:
                 return str(ipaddress.IPv6Address(data))
             if self.type == DataType.BYTE_BLOB_TYPE and len(data) % 2 == 0:
                 try:
-                    return repr(data.decode("utf-16-le").rstrip("\0"))
+                    return f'"{data.decode("utf-16-le").rstrip(chr(0))}"'
                 except UnicodeDecodeError:
                     pass
             return data.hex()
         if isinstance(data, str):
-            return repr(data)
+            return f'"{data}"'
         return str(data)
 
 

@@ -120,7 +120,7 @@ class EventLog:
 
 
 def _tag(name: str, value: object, indent: int) -> str:
-    return f"{' ' * indent}<{name}>{escape(str(value))}</{name}>"
+    return f"{chr(9) * indent}<{name}>{escape(str(value))}</{name}>"
 
 
 def to_netsh_xml(events: list[NetEvent]) -> str:

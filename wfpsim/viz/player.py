@@ -104,9 +104,9 @@ PLAYER_CSS = """
   text-align: left; vertical-align: top; }
 .wfp-player .w-t th { color: #78909c; font-weight: 500; }
 .wfp-player .w-fix td, .wfp-player .w-dec td { font-family: var(--wfp-mono); font-size: 11.5px;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
 .wfp-player .w-fields td:nth-child(n + 2) { white-space: nowrap; }
-.wfp-player .w-wrap { white-space: normal; overflow-wrap: anywhere; }
+.wfp-player .w-wrap { white-space: normal; overflow-wrap: break-word; word-break: normal; }
 .wfp-player .w-fields i { font-style: normal; color: #90a4ae; }
 .wfp-player .w-t tr.w-sub td { background: #f3f6f8; font: 600 12px var(--wfp-sans); }
 .wfp-player .w-hex { margin: 4px 0; padding: 6px 8px; border-radius: 5px; overflow-x: auto;

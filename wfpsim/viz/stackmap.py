@@ -168,7 +168,7 @@ def twin_position(fam: str) -> tuple[float, float]:
         return (x - 2.1, y)
     if x > 6.5:
         return (x + 2.1, y)
-    return (x, y - 0.62) if fam != "ALE_FLOW_ESTABLISHED" else (x + 1.7, y)
+    return (x, y - 0.62) if fam != "ALE_FLOW_ESTABLISHED" else (x + 2.05, y)
 
 
 def stack_graph(version: int = 4) -> Any:
@@ -238,7 +238,7 @@ def stack_dot(version: int = 4, journey: Any = None, highlight: bool = True) -> 
         'bgcolor="white", pad=0.2];',
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10, '
         'penwidth=1.2, color="#78909c", width=1.9, height=0.42, fixedsize=true];',
-        '  edge [color="#cfd8dc", arrowsize=0.6];',
+        '  edge [color="#dde3e7", arrowsize=0.5, penwidth=0.8];',
     ]
     for name, data in g.nodes(data=True):
         x, y = data["pos"]
@@ -249,8 +249,8 @@ def stack_dot(version: int = 4, journey: Any = None, highlight: bool = True) -> 
             label = name.lower()
         elif kind == "discard":
             attrs = (
-                'fillcolor="#fff8ee", fontsize=8, color="#ffb74d", '
-                'style="rounded,filled,dashed", width=1.5, height=0.36'
+                'fillcolor="#fff8ee", fontsize=9, color="#ffb74d", '
+                'style="rounded,filled,dashed", width=1.75, height=0.4'
             )
         else:
             attrs = f'fillcolor="{KIND_COLOURS[kind]}"'
