@@ -2,7 +2,8 @@
 
 Cells are separated by lines ``%% md`` or ``%% code``::
 
-    python tools/nb.py notebooks/src/01_bfe_objects.txt notebooks/01_bfe_objects.ipynb
+    python tools/nb.py outline.txt notebooks/01_bfe_objects.ipynb     # outline -> notebook
+    python tools/nb.py --to-text notebooks/01_bfe_objects.ipynb outline.txt   # and back
 """
 
 from __future__ import annotations
@@ -50,5 +51,19 @@ def main(src: str, dst: str) -> None:
     Path(dst).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
+def to_text(src: str, dst: str) -> None:
+    """Write a notebook's cells as an outline (outputs are dropped)."""
+    nb = json.loads(Path(src).read_text())
+    parts = []
+    for cell in nb["cells"]:
+        kind = "md" if cell["cell_type"] == "markdown" else "code"
+        source = cell["source"]
+        parts.append(f"%% {kind}\n" + ("".join(source) if isinstance(source, list) else source))
+    Path(dst).write_text("\n".join(parts) + "\n")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    if sys.argv[1] == "--to-text":
+        to_text(sys.argv[2], sys.argv[3])
+    else:
+        main(sys.argv[1], sys.argv[2])
