@@ -213,3 +213,100 @@ def test_values_are_type_checked_at_classify() -> None:
         engine.classify(LAYER, {"IP_REMOTE_PORT": "http"})
     with pytest.raises(ConditionNotFoundError):
         engine.classify("OUTBOUND_IPPACKET_V4", {"IP_REMOTE_PORT": 80})
+
+
+def test_unknown_callout_left_alone_after_soft_permit_continues() -> None:
+    """[our choice] untouched classifyOut is CONTINUE even when it still holds a PERMIT."""
+    engine = Engine()
+    engine.add_callout(Callout("quiet", LAYER))
+    engine.register_callout("quiet", BuiltinCallout("NOTHING"))
+    engine.add_sublayer(Sublayer("top", 0xFFFF))
+    engine.add_filter(Filter("soft permit", LAYER, "PERMIT", sublayer="top"))
+    engine.add_filter(Filter("u", LAYER, "CALLOUT_UNKNOWN", callout="quiet", weight=2))
+    engine.add_filter(Filter("b", LAYER, "BLOCK", weight=1))
+    c = engine.classify(LAYER)
+    low = c.sublayers[1]
+    assert [s.effect for s in low.steps] == [Effect.CONTINUE, Effect.DECIDED]
+    assert c.action == Action.BLOCK and c.filter_name == "b"
+
+
+def test_absorb_flag_is_not_carried_to_the_next_callout() -> None:
+    """classifyOut.flags start empty for each callout: an earlier ABSORB does not leak."""
+    seen: list[int] = []
+
+    def hard_block(*args: Any) -> None:
+        out = args[-1]
+        seen.append(out.flags)
+        out.action_type = FWP_ACTION_BLOCK
+        out.rights &= ~FWPS_RIGHT_ACTION_WRITE
+
+    engine = Engine()
+    engine.add_sublayer(Sublayer("top", 0xFFFF))
+    engine.add_callout(Callout("absorber", LAYER))
+    engine.register_callout("absorber", BuiltinCallout("BLOCK", absorb=True))
+    engine.add_callout(Callout("hard", LAYER))
+    engine.register_callout("hard", hard_block)
+    engine.add_filter(
+        Filter("absorb", LAYER, "CALLOUT_TERMINATING", callout="absorber", sublayer="top")
+    )
+    engine.add_filter(Filter("hard block", LAYER, "CALLOUT_TERMINATING", callout="hard"))
+    c = engine.classify(LAYER)
+    assert seen == [0]
+    assert c.action == Action.BLOCK and c.filter_name == "hard block" and not c.absorbed
+
+
+def test_conditional_on_flow_callout_is_not_called_without_a_context() -> None:
+    """FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW: classifyFn only runs on flows with a context."""
+    calls: list[int] = []
+
+    def count(*args: Any) -> None:
+        calls.append(args[5])
+        args[-1].action_type = FWP_ACTION_BLOCK
+
+    engine = Engine()
+    engine.add_callout(Callout("per flow", LAYER))
+    callout_id = engine.register_callout("per flow", count, flags=0x1)
+    engine.add_filter(Filter("flow block", LAYER, "CALLOUT_TERMINATING", callout="per flow"))
+    plain = engine.classify(LAYER)
+    assert calls == [] and plain.action == Action.NONE
+    assert plain.sublayers[0].steps[0].effect == Effect.NO_FLOW_CONTEXT
+    assert "CONDITIONAL_ON_FLOW" in plain.explain()
+    with_context = engine.classify(LAYER, flow_contexts={callout_id: 0xBEEF})
+    assert calls == [0xBEEF] and with_context.action == Action.BLOCK
+
+
+def test_veto_event_names_the_hard_permit_actually_vetoed() -> None:
+    """A soft permit above the hard one is not what the veto overrode."""
+    engine = Engine()
+    engine.add_sublayer(Sublayer("top", 0xFFFF))
+    engine.add_sublayer(Sublayer("mid", 0x8000))
+    engine.add_sublayer(Sublayer("low", 1))
+    engine.add_callout(Callout("vetoer", LAYER))
+    engine.register_callout("vetoer", BuiltinCallout("BLOCK", respect_write_right=False))
+    engine.add_filter(Filter("soft permit", LAYER, "PERMIT", sublayer="top"))
+    engine.add_filter(
+        Filter("hard permit", LAYER, "PERMIT", sublayer="mid", flags=["CLEAR_ACTION_RIGHT"])
+    )
+    engine.add_filter(
+        Filter("veto", LAYER, "CALLOUT_TERMINATING", callout="vetoer", sublayer="low")
+    )
+    c = engine.classify(LAYER)
+    assert c.veto and c.vetoed == "hard permit"
+    assert engine.classify_log.vetoes[0].overridden == "hard permit"
+
+
+def test_fault_after_a_hard_block_keeps_the_blocking_filter() -> None:
+    """A fault blocks (labelled choice), but a hard BLOCK already taken keeps its filterId."""
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("oops")
+
+    engine = Engine()
+    engine.add_sublayer(Sublayer("top", 0xFFFF))
+    engine.add_callout(Callout("broken", LAYER))
+    engine.register_callout("broken", broken)
+    engine.add_filter(Filter("hard block", LAYER, "BLOCK", sublayer="top"))
+    engine.add_filter(Filter("faulty", LAYER, "CALLOUT_INSPECTION", callout="broken"))
+    c = engine.classify(LAYER)
+    assert c.action == Action.BLOCK and c.filter_name == "hard block" and c.faults
+    assert any("bug-check" in choice for choice in c.choices)

@@ -1,6 +1,7 @@
 """The management API: objects, sessions, transactions, errors (cases 42-52 and more)."""
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -247,6 +248,45 @@ def test_post_commit_notify_only_with_flag() -> None:
         s.add_filter(Filter("f", LAYER, "CALLOUT_UNKNOWN", callout="c"))
         assert seen == [NotifyType.ADD_FILTER]
     assert seen == [NotifyType.ADD_FILTER, NotifyType.ADD_FILTER_POST_COMMIT]
+
+
+def test_post_commit_notify_skips_filters_deleted_in_the_transaction() -> None:
+    """A filter added and deleted inside one transaction never commits: no POST_COMMIT."""
+    engine = Engine()
+    engine.add_callout(Callout("c", LAYER))
+    seen: list[NotifyType] = []
+    engine.register_callout("c", None, notify=lambda k, key, f: seen.append(k), flags=0x4)
+    s = engine.open_session()
+    with s.transaction():
+        s.add_filter(Filter("kept", LAYER, "CALLOUT_UNKNOWN", callout="c"))
+        s.add_filter(Filter("gone", LAYER, "CALLOUT_UNKNOWN", callout="c"))
+        s.delete_filter("gone")
+    assert seen.count(NotifyType.ADD_FILTER_POST_COMMIT) == 1
+    assert engine.notifications[-1][0] == NotifyType.ADD_FILTER_POST_COMMIT
+
+
+def test_notify_can_set_the_filter_context_classify_sees() -> None:
+    """notifyFn may write filter->context on ADD_FILTER; classifyFn reads it later."""
+    seen: list[int] = []
+
+    def notify(kind: NotifyType, key: object, flt: Any) -> int:
+        if kind == NotifyType.ADD_FILTER:
+            flt.context = 0xC0FFEE
+        return 0
+
+    def classify(*args: Any) -> None:
+        seen.append(args[4].context)
+        args[4].context = 1  # a const FWPS_FILTER in C: lost after the call
+
+    engine = Engine()
+    engine.add_callout(Callout("c", LAYER))
+    engine.register_callout("c", classify, notify=notify)
+    engine.add_filter(Filter("f", LAYER, "CALLOUT_INSPECTION", callout="c"))
+    engine.classify(LAYER)
+    engine.classify(LAYER)
+    assert seen == [0xC0FFEE, 0xC0FFEE]
+    engine.delete_filter("f")
+    assert engine.kernel_filter_contexts == {}
 
 
 def test_case52_null_display_name() -> None:

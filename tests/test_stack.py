@@ -389,3 +389,34 @@ def test_static_block_at_a_redirect_layer_does_not_fail_the_connect() -> None:
     engine.add_filter(Filter("static at redirect", "ALE_CONNECT_REDIRECT_V4", "BLOCK"))
     j = Stack(engine).run("tcp", "outbound", "10.0.0.5:0", "93.184.216.34:80")
     assert j.verdict == "PERMIT" and j.steps[2].action.name == "BLOCK"
+
+
+def test_wildcard_bind_sets_the_flag_and_packets_use_the_host_address() -> None:
+    """bind(0.0.0.0): RESOURCE_ASSIGNMENT sees the wildcard and IS_WILDCARD_BIND; packets do not."""
+    engine = Engine()
+    engine.add_filter(
+        Filter(
+            "no wildcard binds",
+            "ALE_RESOURCE_ASSIGNMENT_V4",
+            "BLOCK",
+            [Condition("FLAGS", "FLAGS_ALL_SET", 0x8)],
+        )
+    )
+    wild = Stack(engine).run("udp", "outbound", "0.0.0.0:0", "10.0.0.9:53")
+    assert wild.steps[1].blocked and wild.steps[1].layer == "ALE_RESOURCE_ASSIGNMENT_V4"
+    explicit = Stack(engine).run("udp", "outbound", "10.0.0.5:0", "10.0.0.9:53")
+    assert not any(s.blocked for s in explicit.steps)
+    open_engine = Stack(Engine()).run("tcp", "outbound", "0.0.0.0:0", "93.184.216.34:80")
+    local = [
+        s.classification.values["FWPM_CONDITION_IP_LOCAL_ADDRESS"].data for s in open_engine.steps
+    ]
+    assert local[1] == 0 and set(local[2:]) == {0x0A000005}
+    assert any("wildcard bind" in note for note in open_engine.notes)
+
+
+def test_journey_at_finds_a_layer_or_names_the_layers_crossed() -> None:
+    """journey.at(layer) takes short or FWPM names; a layer never crossed is a clear error."""
+    j = Stack(Engine()).run("udp", "outbound", "10.0.0.5:0", "10.0.0.9:53")
+    assert j.at("FWPM_LAYER_ALE_AUTH_CONNECT_V4") is j.at("ALE_AUTH_CONNECT_V4")
+    with pytest.raises(Exception, match=r"never crossed 'STREAM_V4'.*ALE_AUTH_CONNECT_V4"):
+        j.at("STREAM_V4")

@@ -37,7 +37,7 @@ from wfpsim.values import Value, display_field
 Invoker = Callable[[Filter, Sublayer, ClassifyOut], CalloutCall]
 
 CHOICE_UNKNOWN_NOTHING = (
-    "[our choice] a CALLOUT_UNKNOWN callout that leaves no decision is read as CONTINUE"
+    "[our choice] a CALLOUT_UNKNOWN callout that leaves classifyOut untouched is read as CONTINUE"
 )
 CHOICE_UNKNOWN_ODD = "[our choice] a CALLOUT_UNKNOWN callout's odd return is read as BLOCK"
 CHOICE_NO_DECISION = (
@@ -45,6 +45,9 @@ CHOICE_NO_DECISION = (
 )
 CHOICE_UNREGISTERED = (
     "[inference] an unregistered callout's substitute action is as hard as a static filter's"
+)
+CHOICE_FAULT = (
+    "[our choice] a callout that raises is read as BLOCK (in the kernel it would bug-check)"
 )
 
 
@@ -58,14 +61,14 @@ def normalise(filter_action: Action, written: int, left_alone: bool) -> tuple[Ac
     if filter_action == Action.CALLOUT_INSPECTION:
         note = "" if written == Action.CONTINUE or left_alone else f"{shown} read as CONTINUE"
         return Action.CONTINUE, note
+    if filter_action == Action.CALLOUT_UNKNOWN and left_alone:
+        return Action.CONTINUE, CHOICE_UNKNOWN_NOTHING
     if written in (Action.BLOCK, Action.PERMIT):
         return Action(written), ""
     if filter_action == Action.CALLOUT_TERMINATING:
         return Action.BLOCK, f"a terminating callout returned {shown}: treated as BLOCK"
     if written == Action.CONTINUE:
         return Action.CONTINUE, ""
-    if left_alone and written in (Action.NONE, Action.NONE_NO_MATCH):
-        return Action.CONTINUE, CHOICE_UNKNOWN_NOTHING
     return Action.BLOCK, f"{shown}: {CHOICE_UNKNOWN_ODD}"
 
 
@@ -82,9 +85,16 @@ def _static_decision(flt: Filter, action: Action, sub: Sublayer, source: str) ->
 class _Arbiter:
     """The mutable walk behind :func:`arbitrate`: the decision so far and the records."""
 
-    def __init__(self, invoke: Invoker, is_registered: Callable[[Filter], bool]) -> None:
+    def __init__(
+        self,
+        invoke: Invoker,
+        is_registered: Callable[[Filter], bool],
+        skip_call: Callable[[Filter], bool] | None = None,
+    ) -> None:
         self.invoke = invoke
         self.is_registered = is_registered
+        self.skip_call = skip_call or (lambda flt: False)
+        self.vetoed = ""
         self.state = Decision()
         self.any_match = False
         self.veto = False
@@ -142,6 +152,8 @@ class _Arbiter:
                 return self.static(flt, sub, Action.PERMIT, source), Action.PERMIT
             source = "unregistered callout: acts as a block filter"
             return self.static(flt, sub, Action.BLOCK, source), Action.BLOCK
+        if self.skip_call(flt):
+            return _step(flt, Effect.NO_FLOW_CONTEXT), Action.CONTINUE
         return self.callout(flt, sub)
 
     def static(self, flt: Filter, sub: Sublayer, action: Action, source: str) -> FilterStep:
@@ -154,11 +166,14 @@ class _Arbiter:
     def callout(self, flt: Filter, sub: Sublayer) -> tuple[FilterStep, Action]:
         """Call the callout with the decision so far and apply what it returns."""
         st = self.state
-        call = self.invoke(flt, sub, ClassifyOut(st.action, 0, st.filter_id, st.rights, st.flags))
+        # flags start empty for every callout: an earlier callout's ABSORB is its own business
+        call = self.invoke(flt, sub, ClassifyOut(st.action, 0, st.filter_id, st.rights, 0))
         self.invoked.append(call.callout)
         if call.fault:
             self.faults.append(f"callout {call.callout!r} (filter {flt.name!r}): {call.fault}")
-            self.state = Decision(Action.BLOCK, 0, 0, flt.filter_id, flt.name, sub.name, FAULT)
+            self.choose(CHOICE_FAULT)
+            if not (st.action == Action.BLOCK and not st.rights & WRITE):
+                self.state = Decision(Action.BLOCK, 0, 0, flt.filter_id, flt.name, sub.name, FAULT)
             return _step(flt, Effect.FAULT, callout=call), Action.BLOCK
         if "[our choice]" in call.note:
             self.choose(CHOICE_UNKNOWN_NOTHING if "CONTINUE" in call.note else CHOICE_UNKNOWN_ODD)
@@ -166,7 +181,7 @@ class _Arbiter:
         if action == Action.CONTINUE:
             return _step(flt, Effect.CONTINUE, callout=call), action
         returned = (call.returned_action, call.returned_rights, call.returned_flags)
-        left_alone = returned == (int(st.action), st.rights, st.flags)
+        left_alone = returned == (int(st.action), st.rights, 0)
         if st.rights & WRITE:
             if left_alone and action == st.action:
                 return _step(flt, Effect.KEPT, callout=call), action
@@ -183,6 +198,7 @@ class _Arbiter:
             return _step(flt, Effect.DECIDED, callout=call), action
         if action == Action.BLOCK and st.action == Action.PERMIT:
             self.veto = True
+            self.vetoed = self.vetoed or st.filter_name or ""
             self.state = replace(
                 st,
                 action=Action.BLOCK,
@@ -207,6 +223,7 @@ def arbitrate(
     values: Mapping[str, Value],
     invoke: Invoker,
     is_registered: Callable[[Filter], bool],
+    skip_call: Callable[[Filter], bool] | None = None,
 ) -> Classification:
     """Classify once at one layer.
 
@@ -217,8 +234,10 @@ def arbitrate(
         values: incoming values by ``FWPM_CONDITION_*`` name (missing = ``FWP_EMPTY``).
         invoke: calls a registered callout (the engine builds its arguments).
         is_registered: whether a callout filter's callout is registered.
+        skip_call: whether a registered callout must not be called (registered with
+            ``FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW`` and no context on this flow).
     """
-    walk = _Arbiter(invoke, is_registered)
+    walk = _Arbiter(invoke, is_registered, skip_call)
     traces = tuple(walk.sublayer(sub, filters, values) for sub, filters in order)
     state = walk.state
     final: Action = state.action
@@ -237,4 +256,5 @@ def arbitrate(
         callouts_invoked=tuple(walk.invoked),
         faults=tuple(walk.faults),
         choices=tuple(walk.choices),
+        vetoed=walk.vetoed,
     )

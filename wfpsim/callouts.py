@@ -186,9 +186,15 @@ class FilterAction:
     callout_id: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class KernelFilter:
-    """``FWPS_FILTER``: the kernel's copy of a filter, as classifyFn and notifyFn see it."""
+    """``FWPS_FILTER``: the kernel's copy of a filter, as classifyFn and notifyFn see it.
+
+    notifyFn receives it writable, as in C (``FWPS_FILTER *filter``): a driver may set
+    ``filter.context`` on ``ADD_FILTER`` and every later classifyFn for that filter sees the
+    value. classifyFn gets a fresh copy each call (``const FWPS_FILTER *`` in C), so what a
+    classifyFn writes there is lost.
+    """
 
     filter_id: int
     weight: Weight
@@ -206,8 +212,13 @@ class KernelFilter:
         return len(self.filter_condition)
 
     @classmethod
-    def from_filter(cls, flt: Filter, sublayer_weight: int, callout_id: int) -> KernelFilter:
-        """Translate FWPM filter flags to their ``FWPS_FILTER_FLAG_*`` twins."""
+    def from_filter(
+        cls, flt: Filter, sublayer_weight: int, callout_id: int, context: int | None = None
+    ) -> KernelFilter:
+        """Translate FWPM filter flags to their ``FWPS_FILTER_FLAG_*`` twins.
+
+        ``context`` overrides ``rawContext`` (the value a notifyFn stored).
+        """
         kflags = 0
         if flt.filter_flags & FilterFlag.CLEAR_ACTION_RIGHT:
             kflags |= FWPS_FILTER_FLAG_CLEAR_ACTION_RIGHT
@@ -223,7 +234,7 @@ class KernelFilter:
             flags=kflags,
             filter_condition=tuple(flt.conditions),
             action=FilterAction(flt.action_type, callout_id),
-            context=flt.raw_context,
+            context=flt.raw_context if context is None else context,
             name=flt.name,
             key=flt.key,
         )

@@ -19,6 +19,7 @@ from wfpsim.catalog import Layer, layer
 from wfpsim.conditions import coerce, field_for
 from wfpsim.kernel import CURRENT_ENGINE
 from wfpsim.objects import Action, Filter, Sublayer
+from wfpsim.registry import CalloutRegisterFlag
 from wfpsim.trace import CalloutCall, Classification
 from wfpsim.values import DataType, Value
 
@@ -102,7 +103,8 @@ def classify(
         callout = state.callouts.get(flt.callout)
         name = callout.name if callout else str(flt.callout)
         saw_action, saw_rights, saw_flags = Action(out.action_type), out.rights, out.flags
-        kfilter = KernelFilter.from_filter(flt, sub.weight, reg.callout_id)
+        stored = engine.kernel_filter_contexts.get(flt.filter_id)
+        kfilter = KernelFilter.from_filter(flt, sub.weight, reg.callout_id, stored)
         context = (flow_contexts or {}).get(reg.callout_id, 0)
         fault = ""
         try:
@@ -120,6 +122,13 @@ def classify(
             name, saw_action, saw_rights, written, out.rights, out.flags, normalized, note, fault
         )
 
+    def skip_call(flt: Filter) -> bool:
+        assert isinstance(flt.callout, uuid.UUID)
+        reg = registry.get(flt.callout)
+        if reg is None or not reg.flags & CalloutRegisterFlag.CONDITIONAL_ON_FLOW:
+            return False
+        return not (flow_contexts or {}).get(reg.callout_id)
+
     token = CURRENT_ENGINE.set(engine)
     try:
         result = arbitrate(
@@ -129,6 +138,7 @@ def classify(
             in_fixed.by_condition(),
             invoke,
             is_registered,
+            skip_call,
         )
     finally:
         CURRENT_ENGINE.reset(token)
@@ -140,16 +150,12 @@ def classify(
         stats.classify_block_count += 1
     if result.veto:
         stats.classify_veto_count += 1
-        overridden = next(
-            (s.after.filter_name for s in result.sublayers if s.after.action == Action.PERMIT),
-            None,
-        )
         engine.classify_log.vetoes.append(
             VetoEvent(
                 la.short_name,
                 result.decision.filter_id,
                 result.decision.filter_name or "",
-                overridden or "",
+                result.vetoed,
             )
         )
     return result

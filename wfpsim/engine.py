@@ -57,6 +57,8 @@ class Engine:
         self.flow_table = FlowTable()
         #: DbgPrint output of callouts and drivers (what DbgView would show)
         self.debug_log: list[str] = []
+        #: filter id -> ``FWPS_FILTER.context`` a notifyFn set on ADD_FILTER
+        self.kernel_filter_contexts: dict[int, int] = {}
 
     # classification ---------------------------------------------------------------------
     def classify(
@@ -214,13 +216,19 @@ class Engine:
         sub = (
             self._state.sublayers.get(flt.sublayer) if isinstance(flt.sublayer, uuid.UUID) else None
         )
-        kfilter = KernelFilter.from_filter(flt, sub.weight if sub else 0, reg.callout_id)
+        context = self.kernel_filter_contexts.get(flt.filter_id)
+        kfilter = KernelFilter.from_filter(flt, sub.weight if sub else 0, reg.callout_id, context)
         try:
             status = reg.notify(kind, key, kfilter)
         except (WfpError, Exception):
             status = 0xC0000001  # STATUS_UNSUCCESSFUL
         failed = isinstance(status, int) and not isinstance(status, bool) and status != 0
-        return not (failed or status is False)
+        ok = not (failed or status is False)
+        if kind == NotifyType.DELETE_FILTER:
+            self.kernel_filter_contexts.pop(flt.filter_id, None)
+        elif ok and kfilter.context != flt.raw_context:
+            self.kernel_filter_contexts[flt.filter_id] = kfilter.context
+        return ok
 
     def _callout_name(self, key: uuid.UUID) -> str:
         for snap in (self._state, *(s._txn for s in self._sessions.values() if s._txn)):

@@ -70,6 +70,11 @@ def explain(c: Classification) -> str:
                 state = sub.after
             elif step.effect == Effect.UNREGISTERED_SKIPPED:
                 lines.append(f"{who} names an unregistered inspection callout: ignored.")
+            elif step.effect == Effect.NO_FLOW_CONTEXT:
+                lines.append(
+                    f"{who}: its callout was registered with FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW "
+                    "and this flow carries no context for it, so classifyFn was not called."
+                )
             if call and not call.had_write_right and step.effect in (Effect.CONTINUE, Effect.KEPT):
                 lines.append(f"{call.callout!r} ({who}) still ran, without the write right.")
             if call and call.note and not call.note.startswith("[") and ": [" not in call.note:

@@ -140,7 +140,11 @@ class Session:
 
     def _flush_post_commit(self) -> None:
         pending, self._post_commit = self._post_commit, []
+        committed = self.engine._state.filters
         for flt in pending:
+            kept = committed.get(flt.filter_id)
+            if kept is None or kept.key != flt.key:
+                continue  # added and deleted again inside the transaction: never committed
             self.engine._notify(NotifyType.ADD_FILTER_POST_COMMIT, flt, only_flag=True)
 
     # helpers --------------------------------------------------------------------------

@@ -28,6 +28,7 @@ class Effect(enum.Enum):
     CONTINUE = "continue: passed to the next filter"
     UNREGISTERED_SKIPPED = "callout not registered: inspection filter ignored"
     FAULT = "callout raised an exception: blocked"
+    NO_FLOW_CONTEXT = "CONDITIONAL_ON_FLOW callout, no context on this flow: not called"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,8 @@ class Classification:
     callouts_invoked: tuple[str, ...] = ()
     faults: tuple[str, ...] = ()
     choices: tuple[str, ...] = field(default=())
+    #: the hard permit a veto overrode (its filter name), when :attr:`veto` is set
+    vetoed: str = ""
 
     @property
     def filter_id(self) -> int:

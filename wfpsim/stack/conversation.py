@@ -26,7 +26,7 @@ from wfpsim.stack.core import (
     Crossing,
     Endpoint,
 )
-from wfpsim.stack.host import Address, App
+from wfpsim.stack.host import HOST_ADDRESS, LOOPBACK_ADDRESS, Address, App
 from wfpsim.stack.journey import Journey, Step
 from wfpsim.stack.layerdata import (
     FWPS_STREAM_FLAG_RECEIVE,
@@ -132,9 +132,13 @@ class Conversation:
 
     # -- socket operations ------------------------------------------------------------------
     def bind(self, ep: Endpoint, setup: bool = False) -> bool:
-        """BIND_REDIRECT then RESOURCE_ASSIGNMENT (port 0: the stack picks one)."""
-        wildcard = ep.addr.port == 0
-        if wildcard:
+        """BIND_REDIRECT then RESOURCE_ASSIGNMENT (port 0: the stack picks one).
+
+        A wildcard address (``0.0.0.0`` / ``::``) is classified as bound, with
+        ``FWP_CONDITION_FLAG_IS_WILDCARD_BIND``; packets then use this host's address.
+        """
+        wildcard = ep.addr.is_wildcard
+        if ep.addr.port == 0:
             ep.addr = Address(ep.addr.ip, self.core.engine.flow_table.next_port())
         ep.handle = self.core.engine.flow_table.next_handle()
         req = BindRequest(ep.addr.ip, ep.addr.port)
@@ -148,6 +152,11 @@ class Conversation:
         x = self.x("ALE_RESOURCE_ASSIGNMENT", ep, "bind()", FWP_DIRECTION_OUTBOUND, flags=flags)
         ok = self.verdict(self.step(x, setup), x)
         ep.bound = ok
+        if ok and ep.addr.is_wildcard:
+            peer = self.b if ep is self.a else self.a
+            table = LOOPBACK_ADDRESS if peer.addr.is_loopback else HOST_ADDRESS
+            ep.addr = Address(table[self.version], ep.addr.port)
+            self.journey.notes.append(f"wildcard bind: traffic uses this host's {ep.addr.ip}")
         return ok
 
     def authorize_connect(self, ep: Endpoint, pkt: Packet | None) -> bool:

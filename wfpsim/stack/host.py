@@ -23,6 +23,9 @@ IF_TYPE_LOOPBACK = 24
 
 DEFAULT_APP = r"C:\Windows\System32\svchost.exe"
 DEFAULT_USER = "S-1-5-21-1004336348-1177238915-682003330-1001"
+#: [our choice] this host's own addresses: the source the stack picks after a wildcard bind
+HOST_ADDRESS = {4: "10.0.0.5", 6: "2001:db8::5"}
+LOOPBACK_ADDRESS = {4: "127.0.0.1", 6: "::1"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,11 @@ class Address:
     def is_loopback(self) -> bool:
         """127.0.0.0/8 or ::1."""
         return ipaddress.ip_address(self.ip).is_loopback
+
+    @property
+    def is_wildcard(self) -> bool:
+        """``0.0.0.0`` or ``::``: bind to every local address (``INADDR_ANY``)."""
+        return ipaddress.ip_address(self.ip).is_unspecified
 
     def __str__(self) -> str:
         return f"[{self.ip}]:{self.port}" if self.version == 6 else f"{self.ip}:{self.port}"

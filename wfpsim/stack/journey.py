@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wfpsim.callouts import IncomingValues, MetaValues
+from wfpsim.errors import InvalidParameterError
 from wfpsim.objects import Action
 from wfpsim.trace import Classification
 
@@ -69,6 +70,20 @@ class Journey:
     def layers(self) -> list[str]:
         """Short names of every layer crossed, in order, repeats included."""
         return [s.layer for s in self.steps]
+
+    def at(self, layer: str) -> Step:
+        """The first step at a layer (``"STREAM_V4"`` or ``"FWPM_LAYER_STREAM_V4"``).
+
+        Raises:
+            InvalidParameterError: the journey never crossed that layer (the message lists
+                the layers it did cross).
+        """
+        name = layer.removeprefix("FWPM_LAYER_").removeprefix("FWPS_LAYER_")
+        for step in self.steps:
+            if step.layer == name:
+                return step
+        crossed = ", ".join(dict.fromkeys(self.layers)) or "none"
+        raise InvalidParameterError(f"this journey never crossed {layer!r}; it crossed: {crossed}")
 
     def block(self, step: Step) -> None:
         """A filter blocked a step: the first block decides the verdict."""

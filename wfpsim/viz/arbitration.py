@@ -49,6 +49,7 @@ EFFECT_WORDS: dict[Effect, tuple[str, str]] = {
     Effect.CONTINUE: ("continue", "CONTINUE: on to the next filter"),
     Effect.UNREGISTERED_SKIPPED: ("unregistered", "callout not registered: ignored"),
     Effect.FAULT: ("fault", "callout raised an exception: BLOCK"),
+    Effect.NO_FLOW_CONTEXT: ("unregistered", "no flow context: callout not called"),
 }
 
 _LEFT = '<BR ALIGN="LEFT"/>'
@@ -124,7 +125,12 @@ def _step_node(index: int, step: FilterStep, sub: SublayerTrace, final: bool) ->
     name = html(shorten(step.name, 40))
     if step.effect == Effect.IGNORED:
         name = f"<S>{name}</S>"
-    muted = step.effect in (Effect.NO_MATCH, Effect.SKIPPED, Effect.UNREGISTERED_SKIPPED)
+    muted = step.effect in (
+        Effect.NO_MATCH,
+        Effect.SKIPPED,
+        Effect.UNREGISTERED_SKIPPED,
+        Effect.NO_FLOW_CONTEXT,
+    )
     ink = GREY[2] if muted else colors(outcome)[2]
     rows = [
         f'<FONT POINT-SIZE="11"><B>{name}</B></FONT>',
