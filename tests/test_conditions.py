@@ -181,3 +181,26 @@ def test_ipv6_prefix_condition() -> None:
     cond = r("IP_REMOTE_ADDRESS", "EQUAL", "2001:db8::/32", la="ALE_AUTH_CONNECT_V6")
     assert matches(cond, Value.ipv6("2001:db8:1::5"))
     assert not matches(cond, Value.ipv6("2001:db9::5"))
+
+
+def test_describe_shows_ipv4_addresses_dotted_also_in_ranges() -> None:
+    """A stored filter's conditions read as written: dotted quads, not host-order integers."""
+    from wfpsim import Engine, Filter
+
+    stored = Engine().add_filter(
+        Filter(
+            "r",
+            "ALE_AUTH_CONNECT_V4",
+            "BLOCK",
+            [
+                Condition("IP_REMOTE_ADDRESS", "RANGE", ("10.0.0.1", "10.0.0.9")),
+                Condition("IP_LOCAL_ADDRESS", "EQUAL", "10.0.0.1"),
+                Condition("IP_REMOTE_PORT", "RANGE", (80, 90)),
+            ],
+        )
+    )
+    assert [c.describe() for c in stored.conditions] == [
+        "IP_REMOTE_ADDRESS in [10.0.0.1, 10.0.0.9]",
+        "IP_LOCAL_ADDRESS == 10.0.0.1",
+        "IP_REMOTE_PORT in [80, 90]",
+    ]

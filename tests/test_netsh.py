@@ -89,6 +89,9 @@ def test_teaching_dump_imports_with_real_order() -> None:
     and filters keep Windows' own order (effectiveWeight)."""
     engine, report = load_netsh(TEACHING_COPY)
     assert report.filters >= 195 and len(report.skipped) <= 4
+    text = str(report)
+    assert "skipped (2), by reason:" in text and "not in wfpsim's catalog" in text
+    assert "give a short name" not in text  # the typing hint is for hand-written names
     for flt in engine.filters():
         assert flt.filter_id > 60000  # the run-time ids from the machine
     weights = [f.effective_weight for f in engine.filters("ALE_AUTH_RECV_ACCEPT_V4")]

@@ -37,6 +37,7 @@ from wfpsim.values import (
     V6AddrMask,
     Value,
     app_id_bytes,
+    display_field,
 )
 
 
@@ -124,7 +125,10 @@ class Condition:
             MatchType.GREATER_OR_EQUAL: ">=",
             MatchType.LESS_OR_EQUAL: "<=",
         }.get(self.match_type, self.match_type.name)
-        shown = self.value.display() if isinstance(self.value, Value) else repr(self.value)
+        if isinstance(self.value, Value):
+            shown = display_field(self.field, self.value)
+        else:
+            shown = repr(self.value)
         short = self.field.removeprefix("FWPM_CONDITION_")
         if self.match_type == MatchType.RANGE and isinstance(self.value, Value):
             return f"{short} in {shown}"

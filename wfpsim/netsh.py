@@ -30,7 +30,12 @@ from wfpsim.callouts import BuiltinCallout
 from wfpsim.catalog import layer, named_guids, parse_guid
 from wfpsim.conditions import Condition, MatchType
 from wfpsim.engine import Engine
-from wfpsim.errors import InvalidParameterError, WfpError
+from wfpsim.errors import (
+    ConditionNotFoundError,
+    InvalidParameterError,
+    LayerNotFoundError,
+    WfpError,
+)
 from wfpsim.objects import (
     Callout,
     Filter,
@@ -67,7 +72,14 @@ class ImportReport:
         if self.inferred:
             lines.append(f"inferred ({len(self.inferred)}): " + "; ".join(self.inferred[:5]))
         if self.skipped:
-            lines.append(f"skipped ({len(self.skipped)}): " + "; ".join(self.skipped[:5]))
+            lines.append(f"skipped ({len(self.skipped)}), by reason:")
+            groups: dict[str, list[str]] = {}
+            for entry in self.skipped:
+                what, _, reason = entry.partition(": ")
+                groups.setdefault(reason, []).append(what)
+            for reason, whats in groups.items():
+                more = f" and {len(whats) - 1} more" if len(whats) > 1 else ""
+                lines.append(f"  {whats[0]}{more}: {reason}")
         return "\n".join(lines)
 
 
@@ -205,8 +217,16 @@ def load_netsh(
             _add_filter(engine, item, known, callouts, report)
         except (WfpError, ValueError, AssertionError) as err:
             name = _text(item, "displayData/name") or _text(item, "filterKey")
-            report.skipped.append(f"filter {name!r} ({_text(item, 'filterId')}): {err}")
+            report.skipped.append(f"filter {name!r} ({_text(item, 'filterId')}): {_why(err)}")
     return engine, report
+
+
+def _why(err: Exception) -> str:
+    """The reason without the how-to-type-a-name hint meant for hand-written input."""
+    text = str(err).split("; give ", 1)[0]
+    if isinstance(err, (LayerNotFoundError, ConditionNotFoundError)):
+        text += " (not in wfpsim's catalog, built from the Windows SDK 10.0.22000 headers)"
+    return text
 
 
 def _collect(top: ET.Element) -> list[ET.Element]:
@@ -230,7 +250,7 @@ def _add_callout(engine: Engine, item: ET.Element, mode: str, report: ImportRepo
     try:
         la = layer(_text(item, "applicableLayer"))
     except WfpError as err:
-        report.skipped.append(f"callout {_text(item, 'displayData/name')!r}: {err}")
+        report.skipped.append(f"callout {_text(item, 'displayData/name')!r}: {_why(err)}")
         return
     if not la.accepts_callouts:
         return

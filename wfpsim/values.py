@@ -317,6 +317,9 @@ def display_field(condition: str, value: Value) -> str:
     """
     if "ADDRESS" in condition and value.type == DataType.UINT32 and isinstance(value.data, int):
         return format_ipv4(value.data)
+    if isinstance(value.data, Range):
+        low, high = value.data.low, value.data.high
+        return f"[{display_field(condition, low)}, {display_field(condition, high)}]"
     return value.display()
 
 
