@@ -186,6 +186,11 @@ def test_reauthorization_after_a_block_filter_is_added() -> None:
     assert reauth.in_fixed_values["FLAGS"].uint32 & 0x4  # FWP_CONDITION_FLAG_IS_REAUTHORIZE
     assert reauth.in_fixed_values["REAUTHORIZE_REASON"].uint32 == 0x1  # POLICY_CHANGE
     assert reauth.packet is not None  # a packet is reauthorized, unlike the first connect
+    assert reauth.in_meta_values.has("PACKET_DIRECTION")
+    assert reauth.in_meta_values.has("TRANSPORT_HEADER_SIZE")
+    first = conv.journey.at("ALE_AUTH_CONNECT_V4")  # connect(): no packet, no reauthorization
+    assert not first.in_meta_values.has("PACKET_DIRECTION")
+    assert not first.in_meta_values.has("TRANSPORT_HEADER_SIZE")
     assert (
         conv.journey.layers[conv.journey.layers.index("ALE_AUTH_CONNECT_V4", 4) + 1]
         == "ALE_AUTH_CONNECT_V4_DISCARD"

@@ -9,7 +9,8 @@ Everything a driver author types is here under its SDK name::
   ``FWPM_PROVIDER_*``: GUIDs (:class:`uuid.UUID`);
 - ``FWPS_LAYER_*``: run-time layer ids; ``FWPS_FIELD_<LAYER>_*``: field indexes;
 - ``FWP_ACTION_*``, ``FWP_MATCH_*``, ``FWP_*`` data types, ``FWPM_FILTER_FLAG_*``,
-  ``FWPS_RIGHT_ACTION_WRITE``, ``FWPS_CLASSIFY_OUT_FLAG_*``, ``FWP_CONDITION_FLAG_*``…
+  ``FWPS_RIGHT_ACTION_WRITE``, ``FWPS_CLASSIFY_OUT_FLAG_*``, ``FWP_CONDITION_FLAG_*``,
+  ``FWPS_METADATA_FIELD_*`` and the ``FWPS_IS_METADATA_FIELD_PRESENT`` macro…
 
 >>> FWPS_FIELD_ALE_AUTH_CONNECT_V4_IP_REMOTE_PORT
 7
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wfpsim.callouts import METADATA_FIELDS
 from wfpsim.catalog import layers, named_guids
 from wfpsim.conditions import MatchType
 from wfpsim.objects import Action, FilterFlag
@@ -74,6 +76,16 @@ CONDITION_FLAGS = {
 }
 
 
+def FWPS_IS_METADATA_FIELD_PRESENT(meta_values: Any, bit: int) -> bool:  # noqa: N802
+    """The fwpsk.h macro: ``(currentMetadataValues & bit) == bit``.
+
+    >>> from wfpsim.callouts import MetaValues
+    >>> FWPS_IS_METADATA_FIELD_PRESENT(MetaValues(current_metadata_values=0x2), 0x2)
+    True
+    """
+    return bool(meta_values.current_metadata_values & bit == bit)
+
+
 def all_names() -> dict[str, Any]:
     """Every identifier this module defines, by name."""
     out: dict[str, Any] = dict(named_guids())
@@ -89,6 +101,7 @@ def all_names() -> dict[str, Any]:
     out.update({f"FWP_CALLOUT_FLAG_{f.name}": int(f) for f in CalloutRegisterFlag if f.name})
     out.update({n.fwp_name: int(n) for n in NotifyType})
     out.update(CONDITION_FLAGS)
+    out.update({f"FWPS_METADATA_FIELD_{n}": bit for n, bit in METADATA_FIELDS.items()})
     return out
 
 

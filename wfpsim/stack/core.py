@@ -212,6 +212,11 @@ class Core:
             names.remove("FLOW_HANDLE")
         if x.extra_fields.get("_ale_classify_required"):
             names.append("ALE_CLASSIFY_REQUIRED")
+        if x.packet is None:  # header sizes describe a packet; AUTH_CONNECT for TCP has none
+            names = [n for n in names if n not in ("IP_HEADER_SIZE", "TRANSPORT_HEADER_SIZE")]
+        if not x.flags & FLAG_IS_REAUTHORIZE:
+            # [our choice] Microsoft documents PACKET_DIRECTION as relevant to reauthorization
+            names = [n for n in names if n != "PACKET_DIRECTION"]
         bits = sum(METADATA_FIELDS[n] for n in set(names))
         return MetaValues(
             current_metadata_values=bits,
