@@ -76,7 +76,7 @@ CONDITION_FLAGS = {
 }
 
 
-def FWPS_IS_METADATA_FIELD_PRESENT(meta_values: Any, bit: int) -> bool:  # noqa: N802
+def FWPS_IS_METADATA_FIELD_PRESENT(meta_values: Any, bit: int) -> bool:
     """The fwpsk.h macro: ``(currentMetadataValues & bit) == bit``.
 
     >>> from wfpsim.callouts import MetaValues
