@@ -1,6 +1,6 @@
 """Benchmark the packet player: per-frame update time, bytes per frame, Graphviz runs per frame.
 
-Builds a 1,000-filter engine and a long TCP journey (~125 steps), makes the player widget, then
+Builds a 1,000-filter engine and a long TCP journey (~144 steps), makes the player widget, then
 drives ~100 frames the way the browser does (an ``update`` message setting ``position``),
 recording every comm message the kernel would send. Prints a table and exits with status 1 if
 a target is missed: mean update <= 10 ms, frame message <= 8 KB, 0 Graphviz runs per frame.
@@ -45,7 +45,7 @@ def busy_engine(count: int = 1000) -> Engine:
 
 
 def long_journey(engine: Engine, chunks: int = 25) -> Journey:
-    """A TCP connection to port 80 that sends ``chunks`` requests (~125 steps)."""
+    """A TCP connection to port 80 that sends ``chunks`` requests (~144 steps)."""
     payload = [f"GET /page/{i} HTTP/1.1\r\nHost: example.com\r\n\r\n" for i in range(chunks)]
     return Stack(engine).run("tcp", "outbound", "10.0.0.5:0", "93.184.216.34:80", payload=payload)
 

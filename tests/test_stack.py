@@ -137,7 +137,11 @@ def test_blocked_udp_datagram_loses_only_that_one() -> None:
 def test_icmp_echo_is_authorized_at_ale_connect() -> None:
     """The first echo request goes through AUTH_CONNECT; its type sits in the local-port slot."""
     j = Stack(Engine()).run("icmp", "outbound", "10.0.0.5", "8.8.8.8", payload=["a", "b"])
-    assert j.layers.count("ALE_AUTH_CONNECT_V4") == 1
+    echo = ["DATAGRAM_DATA_V4", *OUT_PKT, *IN_PKT, "DATAGRAM_DATA_V4"]  # request out, reply in
+    assert j.layers == [
+        "ALE_CONNECT_REDIRECT_V4", "ALE_AUTH_CONNECT_V4", "ALE_FLOW_ESTABLISHED_V4",
+        *echo, *echo,                              # ALE once; the second echo is packets only
+    ]  # fmt: skip
     connect = next(s for s in j.steps if s.layer == "ALE_AUTH_CONNECT_V4")
     assert connect.in_fixed_values["IP_PROTOCOL"].uint8 == 1
     assert connect.in_fixed_values["ICMP_TYPE"].uint16 == 8  # echo request
@@ -159,11 +163,16 @@ def test_icmp_block_at_ale_connect() -> None:
 def test_loopback_runs_both_ends_with_is_loopback() -> None:
     """Loopback: client and server sequences on one host, IS_LOOPBACK at the packet layers."""
     j = Stack(Engine()).run("tcp", "outbound", "127.0.0.1:0", "127.0.0.1:8080")
-    assert j.layers[:9] == [
+    hop = [*OUT_PKT, *IN_PKT]  # one packet: out of one end, into the other
+    assert j.layers == [
         *BIND, "ALE_CONNECT_REDIRECT_V4", "ALE_AUTH_CONNECT_V4",
-        *OUT_PKT, *IN_PKT, "ALE_AUTH_RECV_ACCEPT_V4",
+        *hop, "ALE_AUTH_RECV_ACCEPT_V4",           # SYN, authorized by the server side
+        *hop, "ALE_FLOW_ESTABLISHED_V4",           # SYN-ACK: the client's flow
+        *hop, "ALE_FLOW_ESTABLISHED_V4",           # ACK: the server's flow
+        *hop, *hop, *hop,                          # FIN, FIN, ACK
+        *CLOSE, "ALE_ENDPOINT_CLOSURE_V4",         # client socket; the accepted socket
     ]  # fmt: skip
-    assert j.layers.count("ALE_FLOW_ESTABLISHED_V4") == 2
+    assert [s.side for s in j.steps if s.layer.startswith("ALE_FLOW")] == ["client", "server"]
     for step in j.steps:
         if step.layer in ("OUTBOUND_TRANSPORT_V4", "INBOUND_IPPACKET_V4"):
             assert step.in_fixed_values["FLAGS"].uint32 & 0x1
@@ -181,6 +190,14 @@ def test_reauthorization_after_a_block_filter_is_added() -> None:
         )
     )
     assert not conv.send(b"after")
+    conv.close()
+    assert conv.journey.layers == [
+        *BIND, "ALE_CONNECT_REDIRECT_V4", "ALE_AUTH_CONNECT_V4",
+        *OUT_PKT, *IN_PKT, "ALE_FLOW_ESTABLISHED_V4", *OUT_PKT,   # handshake
+        "STREAM_V4", *OUT_PKT, *IN_PKT,                           # "before" and its ACK
+        "ALE_AUTH_CONNECT_V4", "ALE_AUTH_CONNECT_V4_DISCARD",     # "after": reauthorized, blocked
+        *CLOSE,
+    ]  # fmt: skip
     reauth = next(s for s in conv.journey.steps if s.event.startswith("reauthorize"))
     assert reauth.layer == "ALE_AUTH_CONNECT_V4"
     assert reauth.in_fixed_values["FLAGS"].uint32 & 0x4  # FWP_CONDITION_FLAG_IS_REAUTHORIZE
@@ -425,3 +442,14 @@ def test_journey_at_finds_a_layer_or_names_the_layers_crossed() -> None:
     assert j.at("FWPM_LAYER_ALE_AUTH_CONNECT_V4") is j.at("ALE_AUTH_CONNECT_V4")
     with pytest.raises(Exception, match=r"never crossed 'STREAM_V4'.*ALE_AUTH_CONNECT_V4"):
         j.at("STREAM_V4")
+
+
+def test_refused_outbound_connect_closes_the_socket_once() -> None:
+    """SYN to a peer without a listener: its RST comes back; the socket closes once."""
+    j = Stack(Engine()).run("tcp", "outbound", "10.0.0.5:0", "198.51.100.9:81", listening=False)
+    assert j.layers == [
+        *BIND, "ALE_CONNECT_REDIRECT_V4", "ALE_AUTH_CONNECT_V4",
+        *OUT_PKT, *IN_PKT,                         # SYN out, RST in
+        *CLOSE,
+    ]  # fmt: skip
+    assert (j.verdict, j.decided_at) == ("DROP", None)

@@ -401,9 +401,13 @@ class Conversation:
                 )
 
     def closure(self, ep: Endpoint, release: bool) -> None:
-        """ENDPOINT_CLOSURE (and RESOURCE_RELEASE for a bound socket), then the flow ends."""
-        if not ep.local:
+        """ENDPOINT_CLOSURE (and RESOURCE_RELEASE for a bound socket), then the flow ends.
+
+        Once per socket: a refused connect() closes it at once, a later close() adds nothing.
+        """
+        if not ep.local or ep.closed:
             return
+        ep.closed = True
         self.step(self.x("ALE_ENDPOINT_CLOSURE", ep, "closesocket()", FWP_DIRECTION_OUTBOUND))
         if release and ep.bound:
             self.step(self.x("ALE_RESOURCE_RELEASE", ep, "closesocket()", FWP_DIRECTION_OUTBOUND))

@@ -131,6 +131,7 @@ class Endpoint:
     flow: Flow | None = None
     handle: int = 0
     bound: bool = False
+    closed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
