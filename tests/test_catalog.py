@@ -182,3 +182,11 @@ def test_guids_match_the_sdk_table() -> None:
     """Every layer GUID is the one in fwpmu.h (reference guids.json)."""
     sdk = json.loads((REFERENCE / "data" / "guids.json").read_text())["layers"]
     assert {la.name: str(la.guid) for la in layers()} == sdk
+
+
+def test_run_time_id_as_text_finds_the_layer() -> None:
+    """A run-time id typed as text ("48", from a scenario file or a command line) works too."""
+    from wfpsim.catalog import layer
+
+    assert layer("48") is layer(48)
+    assert layer(" 48 ").short_name == "ALE_AUTH_CONNECT_V4"

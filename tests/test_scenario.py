@@ -236,3 +236,18 @@ def test_path_wins_over_builtin_name(tmp_path: Path, monkeypatch: pytest.MonkeyP
     write(tmp_path, 'title = "mine"\n', "arbitration-example")
     assert load(Path("arbitration-example")).title == "mine"
     assert run("arbitration-example").scenario.title == "mine"
+
+
+def test_layer_by_run_time_id_in_a_scenario(tmp_path: Path) -> None:
+    """`layer = 48` and `layer = "48"` both name ALE_AUTH_CONNECT_V4; `true` is no layer."""
+    path = tmp_path / "ids.toml"
+    path.write_text(
+        'title = "ids"\n[[filter]]\nname = "b"\nlayer = 48\naction = "BLOCK"\n'
+        '[[classify]]\nlayer = "48"\nexpect = { action = "BLOCK", filter = "b" }\n'
+    )
+    result = run(path)
+    (only,) = result.classifications
+    assert only.classification.layer == "ALE_AUTH_CONNECT_V4" and only.failures == ()
+    path.write_text('title = "bad"\n[[classify]]\nlayer = true\n')
+    with pytest.raises(ScenarioError, match="layer = True has the wrong type"):
+        run(path)

@@ -181,7 +181,8 @@ class _Loader:
         if key not in entry:
             raise self.fail(f"missing required key {key!r}")
         value = entry[key]
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in kinds):
             raise self.fail(f"{key} = {value!r} has the wrong type")
         return value
 
@@ -318,7 +319,7 @@ def _callout(ld: _Loader, index: int, entry: Mapping[str, Any], base: Path | Non
     ld.at("callout", index, entry)
     ld.check_keys(entry, KEYS["callout"], "[[callout]]")
     name = ld.require(entry, "name", str)
-    la = ld.require(entry, "layer", str)
+    la = ld.require(entry, "layer", (str, int))
     callout = Callout(name, la, ld.guid_key(entry, "callout"), str(entry.get("description", "")))
     builtin = {k: entry[k] for k in BUILTIN_KEYS if k in entry}
     if "classify" in entry:
@@ -358,7 +359,7 @@ def _filter(ld: _Loader, index: int, entry: Mapping[str, Any]) -> Filter:
     ld.at("filter", index, entry)
     ld.check_keys(entry, KEYS["filter"], "[[filter]]")
     name = ld.require(entry, "name", str)
-    la = layer(ld.require(entry, "layer", str))
+    la = layer(ld.require(entry, "layer", (str, int)))
     conditions = []
     for cond in entry.get("conditions", []):
         ld.check_keys(cond, CONDITION_KEYS, "a condition")
@@ -394,7 +395,7 @@ def _filter(ld: _Loader, index: int, entry: Mapping[str, Any]) -> Filter:
 def _classify(ld: _Loader, index: int, entry: Mapping[str, Any]) -> ClassifySpec:
     ld.at("classify", index, entry)
     ld.check_keys(entry, KEYS["classify"], "[[classify]]")
-    la = layer(ld.require(entry, "layer", str))
+    la = layer(ld.require(entry, "layer", (str, int)))
     values = entry.get("values", {})
     if not isinstance(values, Mapping):
         raise ld.fail("values must be a table: values = { IP_REMOTE_PORT = 80 }")

@@ -302,6 +302,8 @@ def layer(key: str | int | uuid.UUID | Layer) -> Layer:
         return key
     if isinstance(key, uuid.UUID):
         key = str(key)
+    if isinstance(key, str) and key.strip().isdigit():
+        key = int(key)  # "48" as typed on a command line or in a scenario file
     found = _layer_index().get(key if isinstance(key, int) else _norm(key))
     if found is None:
         raise LayerNotFoundError(
