@@ -251,3 +251,18 @@ def test_layer_by_run_time_id_in_a_scenario(tmp_path: Path) -> None:
     path.write_text('title = "bad"\n[[classify]]\nlayer = true\n')
     with pytest.raises(ScenarioError, match="layer = True has the wrong type"):
         run(path)
+
+
+def test_unregister_before_a_classification(tmp_path: Path) -> None:
+    """`unregister` takes callout names; an unknown one is an error naming it and the entry."""
+    path = tmp_path / "gone.toml"
+    path.write_text(
+        'title = "gone"\n[[classify]]\nlayer = "ALE_AUTH_CONNECT_V4"\nunregister = ["nobody"]\n'
+    )
+    with pytest.raises(ScenarioError, match=r"\[\[classify\]\] #1: unregister 'nobody'"):
+        run(path)
+    path.write_text(
+        'title = "bad"\n[[classify]]\nlayer = "ALE_AUTH_CONNECT_V4"\nunregister = "x"\n'
+    )
+    with pytest.raises(ScenarioError, match="unregister must be a list of callout names"):
+        run(path)

@@ -165,6 +165,15 @@ def run(name_or_path: str | Path, engine: Engine | None = None) -> RunResult:
         drivers.append(driver)
     results = []
     for cspec in scenario.classifications:
+        for callout in cspec.unregister:
+            try:
+                engine.unregister_callout(callout)
+            except WfpError as err:
+                raise ScenarioError(
+                    f"{scenario.path}: [[classify]] #{cspec.index + 1}: unregister "
+                    f"{callout!r}: {err}",
+                    err,
+                ) from None
         c = engine.classify(cspec.layer, cspec.values)
         results.append(ClassifyResult(cspec.index, cspec.name, c, check(c, cspec.expect)))
     stack = Stack(engine, scenario.auditing, scenario.allow_events)

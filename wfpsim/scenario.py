@@ -75,7 +75,7 @@ KEYS = {
         "key",
         "description",
     },
-    "classify": {"layer", "values", "name", "expect"},
+    "classify": {"layer", "values", "name", "expect", "unregister"},
 }
 CONDITION_KEYS = {"field", "match", "value"}
 EXPECT_KEYS = {"action", "filter", "veto", "absorbed", "callouts_invoked", "sublayers", "explains"}
@@ -118,6 +118,8 @@ class ClassifySpec:
     values: Mapping[str, Any]
     name: str = ""
     expect: Mapping[str, Any] = field(default_factory=dict)
+    #: callouts to unregister (``FwpsCalloutUnregisterByKey0``) just before this classification
+    unregister: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,4 +409,9 @@ def _classify(ld: _Loader, index: int, entry: Mapping[str, Any]) -> ClassifySpec
     from wfpsim.classifier import incoming_values
 
     incoming_values(la, typed)  # check fields and types now, with the entry's line
-    return ClassifySpec(index, la.short_name, typed, str(entry.get("name", "")), dict(expect))
+    unregister = entry.get("unregister", [])
+    if not isinstance(unregister, list) or not all(isinstance(u, str) for u in unregister):
+        raise ld.fail('unregister must be a list of callout names: unregister = ["my callout"]')
+    return ClassifySpec(
+        index, la.short_name, typed, str(entry.get("name", "")), dict(expect), tuple(unregister)
+    )
