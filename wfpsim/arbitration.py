@@ -175,15 +175,14 @@ class _Arbiter:
             if not (st.action == Action.BLOCK and not st.rights & WRITE):
                 self.state = Decision(Action.BLOCK, 0, 0, flt.filter_id, flt.name, sub.name, FAULT)
             return _step(flt, Effect.FAULT, callout=call), Action.BLOCK
-        if "[our choice]" in call.note:
-            self.choose(CHOICE_UNKNOWN_NOTHING if "CONTINUE" in call.note else CHOICE_UNKNOWN_ODD)
+        for choice in (CHOICE_UNKNOWN_NOTHING, CHOICE_UNKNOWN_ODD):
+            if choice in call.note:
+                self.choose(choice)
         action = call.normalized
         if action == Action.CONTINUE:
             return _step(flt, Effect.CONTINUE, callout=call), action
-        returned = (call.returned_action, call.returned_rights, call.returned_flags)
-        left_alone = returned == (int(st.action), st.rights, 0)
         if st.rights & WRITE:
-            if left_alone and action == st.action:
+            if call.left_alone and action == st.action:
                 return _step(flt, Effect.KEPT, callout=call), action
             kind = f"callout {action.name.lower()}"
             self.state = Decision(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import traceback
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from wfpsim.arbitration import arbitrate, normalise
@@ -102,9 +102,10 @@ def classify(
         assert reg is not None and reg.classify is not None
         callout = state.callouts.get(flt.callout)
         name = callout.name if callout else str(flt.callout)
-        saw_action, saw_rights, saw_flags = Action(out.action_type), out.rights, out.flags
-        stored = engine.kernel_filter_contexts.get(flt.filter_id)
-        kfilter = KernelFilter.from_filter(flt, sub.weight, reg.callout_id, stored)
+        saw_action, saw_rights = Action(out.action_type), out.rights
+        kfilter = KernelFilter.from_filter(
+            flt, sub.weight, reg.callout_id, engine.kernel_filter_contexts.get(flt.filter_id)
+        )
         context = (flow_contexts or {}).get(reg.callout_id, 0)
         fault = ""
         try:
@@ -114,13 +115,13 @@ def classify(
             frame = frames[1] if len(frames) > 1 else frames[-1]  # the callout's own line
             fault = f"{type(err).__name__}: {err} (at {frame.filename}:{frame.lineno})"
         written = int(out.action_type)
-        left_alone = (written, out.rights, out.flags) == (int(saw_action), saw_rights, saw_flags)
-        normalized, note = normalise(flt.action_type, written, left_alone)
-        if fault:
-            normalized, note = Action.BLOCK, "callout fault: blocked"
-        return CalloutCall(
-            name, saw_action, saw_rights, written, out.rights, out.flags, normalized, note, fault
+        call = CalloutCall(
+            name, saw_action, saw_rights, written, out.rights, out.flags, Action.BLOCK, "", fault
         )
+        if fault:
+            return replace(call, note="callout fault: blocked")
+        normalized, note = normalise(flt.action_type, written, call.left_alone)
+        return replace(call, normalized=normalized, note=note)
 
     def skip_call(flt: Filter) -> bool:
         assert isinstance(flt.callout, uuid.UUID)

@@ -50,6 +50,12 @@ class CalloutCall:
         """The callout was called with ``FWPS_RIGHT_ACTION_WRITE``."""
         return bool(self.saw_rights & WRITE)
 
+    @property
+    def left_alone(self) -> bool:
+        """The callout wrote nothing: ``classify_out`` is as handed over (flags start at 0)."""
+        returned = (self.returned_action, self.returned_rights, self.returned_flags)
+        return returned == (int(self.saw_action), self.saw_rights, 0)
+
 
 @dataclass(frozen=True, slots=True)
 class FilterStep:

@@ -62,8 +62,12 @@ class Conversation:
         self.closed = False
 
     # -- crossing helpers ---------------------------------------------------------------
+    def peer_of(self, ep: Endpoint) -> Endpoint:
+        """The other end of the conversation."""
+        return self.b if ep is self.a else self.a
+
     def x(self, base: str, ep: Endpoint, event: str, direction: int, **kw: Any) -> Crossing:
-        peer = self.b.addr if ep is self.a else self.a.addr
+        peer = self.peer_of(ep).addr
         side = (
             "" if not (self.a.local and self.b.local) else ("client" if ep is self.a else "server")
         )
@@ -153,7 +157,7 @@ class Conversation:
         ok = self.verdict(self.step(x, setup), x)
         ep.bound = ok
         if ok and ep.addr.is_wildcard:
-            peer = self.b if ep is self.a else self.a
+            peer = self.peer_of(ep)
             table = LOOPBACK_ADDRESS if peer.addr.is_loopback else HOST_ADDRESS
             ep.addr = Address(table[self.version], ep.addr.port)
             self.journey.notes.append(f"wildcard bind: traffic uses this host's {ep.addr.ip}")
@@ -161,7 +165,7 @@ class Conversation:
 
     def authorize_connect(self, ep: Endpoint, pkt: Packet | None) -> bool:
         """CONNECT_REDIRECT then AUTH_CONNECT (TCP: no packet yet; others: the first one)."""
-        peer = self.b if ep is self.a else self.a
+        peer = self.peer_of(ep)
         req = ConnectRequest(ep.addr.ip, ep.addr.port, peer.addr.ip, peer.addr.port)
         x = self.x("ALE_CONNECT_REDIRECT", ep, "connect()", FWP_DIRECTION_OUTBOUND, layer_data=req)
         if not self.redirect_verdict(self.step(x), x):
@@ -196,7 +200,7 @@ class Conversation:
         return True
 
     def new_flow(self, ep: Endpoint, direction: str, layer_name: str) -> None:
-        peer = self.b.addr if ep is self.a else self.a.addr
+        peer = self.peer_of(ep).addr
         table = self.core.engine.flow_table
         ep.flow = table.create(
             self.protocol,
