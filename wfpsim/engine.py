@@ -86,6 +86,15 @@ class Engine:
         finally:
             CURRENT_ENGINE.reset(token)
 
+    @property
+    def store(self) -> Snapshot:
+        """The committed store (read it, never change it): what classification sees.
+
+        Per layer, :meth:`Snapshot.filters_on` and :meth:`Snapshot.generation` let an index
+        cache a layer's evaluation order until that layer's filters or the sublayers change.
+        """
+        return self._state
+
     def policy_version(self, layer_ref: Layer | str | int) -> int:
         """How many filter adds/deletes have been committed at a layer (reauthorization)."""
         return self._state.layer_versions.get(layer(layer_ref).name, 0)

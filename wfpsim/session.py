@@ -237,7 +237,7 @@ class Session:
             check_delete(
                 snap, self.key, self.dynamic, "sublayer", sub.key, f"sublayer {sub.name!r}"
             )
-            del snap.sublayers[sub.key]
+            snap.remove_sublayer(sub.key)
             snap.owners.pop(("sublayer", sub.key), None)
 
         self._apply(change)
@@ -337,7 +337,7 @@ class Session:
                     elif kind == "callout":
                         del snap.callouts[key]
                     elif kind == "sublayer":
-                        del snap.sublayers[key]
+                        snap.remove_sublayer(key)
                     else:
                         del snap.providers[key]
             self.engine._state = snap

@@ -6,6 +6,7 @@ the engine exactly as it was. Ordering rules live here, as pure functions of a s
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,10 @@ from wfpsim.errors import (
     SublayerNotFoundError,
 )
 from wfpsim.objects import Callout, Filter, Provider, Sublayer
+
+#: One clock for every generation number handed out in this process, so a generation never
+#: names two different contents (an index cached under it can never be stale).
+_CLOCK = itertools.count(1)
 
 
 @dataclass(slots=True)
@@ -35,6 +40,10 @@ class Snapshot:
     sublayer_seq: dict[uuid.UUID, int] = field(default_factory=dict)
     #: layer name -> number of filter adds/deletes committed there (drives reauthorization)
     layer_versions: dict[str, int] = field(default_factory=dict)
+    #: layer id -> generation of its filters (see :meth:`generation`)
+    generations: dict[int, int] = field(default_factory=dict)
+    #: generation of the sublayers (their weights order every layer's filters)
+    sublayer_generation: int = 0
     next_filter_id: int = 1
     next_seq: int = 0
 
@@ -59,17 +68,38 @@ class Snapshot:
             owners=dict(self.owners),
             sublayer_seq=dict(self.sublayer_seq),
             layer_versions=dict(self.layer_versions),
+            generations=dict(self.generations),
         )
 
     def bump(self, layer: Layer) -> None:
         """Record a policy change at a layer."""
         self.layer_versions[layer.name] = self.layer_versions.get(layer.name, 0) + 1
+        self.generations[layer.id] = next(_CLOCK)
+
+    def generation(self, layer_id: int) -> int:
+        """A number that changes whenever the filters at ``layer_id`` or their order may have.
+
+        Bumped by every add, delete or undo of a filter at the layer and by every sublayer
+        change (sublayer weights order all layers). Numbers come from one process-wide clock,
+        so equal generations mean equal contents: cache a layer's index under it.
+        """
+        return max(self.generations.get(layer_id, 0), self.sublayer_generation)
+
+    def filters_on(self, layer_id: int) -> list[Filter]:
+        """The filters stored at one layer (by run-time layer id), oldest first."""
+        return [f for f in self.filters.values() if f.layer_.id == layer_id]
 
     def add_sublayer(self, sub: Sublayer) -> None:
         """Store a sublayer and remember its creation order."""
         self.sublayers[sub.key] = sub
         self.sublayer_seq[sub.key] = self.next_seq
         self.next_seq += 1
+        self.sublayer_generation = next(_CLOCK)
+
+    def remove_sublayer(self, key: uuid.UUID) -> None:
+        """Forget a sublayer (the caller checked it holds no filters)."""
+        del self.sublayers[key]
+        self.sublayer_generation = next(_CLOCK)
 
     # lookups --------------------------------------------------------------------------
     def find_filter(self, ref: int | uuid.UUID | str) -> Filter:
