@@ -15,6 +15,7 @@ from wfpsim.catalog import Layer, builtin_sublayers, parse_guid
 from wfpsim.errors import (
     CalloutNotFoundError,
     FilterNotFoundError,
+    InvalidParameterError,
     ProviderNotFoundError,
     SublayerNotFoundError,
 )
@@ -74,7 +75,7 @@ class Snapshot:
     def bump(self, layer: Layer) -> None:
         """Record a policy change at a layer."""
         self.layer_versions[layer.name] = self.layer_versions.get(layer.name, 0) + 1
-        self.generations[layer.id] = next(_CLOCK)
+        self.generations[layer_key(layer)] = next(_CLOCK)
 
     def generation(self, layer_id: int) -> int:
         """A number that changes whenever the filters at ``layer_id`` or their order may have.
@@ -181,6 +182,13 @@ class Snapshot:
             assert isinstance(flt.sublayer, uuid.UUID)
             by_sub.setdefault(flt.sublayer, []).append(flt)
         return [(s, by_sub[s.key]) for s in self.sublayer_order() if s.key in by_sub]
+
+
+def layer_key(la: Layer) -> int:
+    """The run-time layer id the store indexes a layer by (every catalog layer has one)."""
+    if la.id is None:
+        raise InvalidParameterError(f"layer {la.name} has no run-time id; it cannot hold filters")
+    return la.id
 
 
 def sort_filters(filters: Iterable[Filter]) -> list[Filter]:
