@@ -31,11 +31,16 @@ def journey_table(journey: Journey) -> Table:
 
 
 def fields_text(step: Step) -> list[str]:
-    """Every ``in_fixed_values`` field: index, name, host-order value (and dotted form)."""
+    """Every ``in_fixed_values`` field: index, name, host-order value (and dotted form).
+
+    No index is skipped: a field the layer did not fill is shown as ``FWP_EMPTY``, which is
+    what a callout reading ``incoming_value[index].value.type`` finds there.
+    """
     lines = []
     for f in step.in_fixed_values.fields:
         value = step.in_fixed_values.incoming_value[f.index].value
         if value.is_empty:
+            lines.append(f"  [{f.index:>2}] {f.name} = FWP_EMPTY")
             continue
         shown = value.display()
         if f.condition and "ADDRESS" in f.condition and value.type == DataType.UINT32:
@@ -50,10 +55,14 @@ def fields_text(step: Step) -> list[str]:
 def step_report(step: Step) -> str:
     """Layer, fields, metadata, layer data (hex dump, data offset marked) and the decision."""
     c = step.classification
+    fields = step.in_fixed_values.fields
+    values = step.in_fixed_values.incoming_value
+    set_count = sum(not values[f.index].value.is_empty for f in fields)
     lines = [
         f"step {step.index}: {step.layer} (run-time id {step.layer_id}) — {step.event} — "
         f"{c.action.name}" + (f" by {c.filter_name!r}" if c.filter_name else ""),
-        "in_fixed_values (host order):",
+        f"in_fixed_values (host order): {set_count} of {len(fields)} fields set, "
+        "the others FWP_EMPTY",
         *fields_text(step),
         "in_meta_values: " + (", ".join(step.in_meta_values.present()) or "(none)"),
     ]
