@@ -119,6 +119,18 @@ def test_ignored_filter_is_struck_with_an_orange_note() -> None:
 
 
 @needs_dot
+def test_an_ignored_sublayer_result_is_not_drawn_as_a_verdict() -> None:
+    """A sublayer whose block lacked the write right: its result box is orange, dashed, 'ignored'."""
+    els = elements(arbitration_picture(classification("hard-permit-and-veto", 2)).svg)
+    box = els["result-1"]
+    assert "ignored" in classes(box) and "does not count" in text(box)
+    strokes = {s.get("stroke") for s in shapes(box)}
+    assert "#ef6c00" in strokes and PALETTE[Action.BLOCK][1] not in strokes
+    assert any(s.get("stroke-dasharray") for s in shapes(box))
+    assert "ignored" not in classes(els["result-2"])  # the veto's sublayer did count
+
+
+@needs_dot
 def test_veto_has_a_red_double_border() -> None:
     """The vetoing callout filter: red, two borders, labelled VETO; the verdict says VETO."""
     els = elements(arbitration_picture(classification("hard-permit-and-veto", 2)).svg)

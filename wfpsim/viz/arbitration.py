@@ -178,27 +178,35 @@ def _step_node(index: int, step: FilterStep, sub: SublayerTrace, final: bool) ->
 
 
 def _result_node(index: int, sub: SublayerTrace) -> str:
-    """The sublayer's own result, before the write right is taken into account."""
+    """The sublayer's own result; muted and marked when the write right was gone.
+
+    A sublayer whose deciding filter was ignored (no write right) did not change the
+    decision: its box is drawn like an ignored filter, orange and dashed, never as a verdict.
+    """
+    ignored = any(s.name == sub.result_filter and s.effect == Effect.IGNORED for s in sub.steps)
     if sub.result in (Action.PERMIT, Action.BLOCK):
         text = f"{html(sub.name)} says <B>{sub.result.name}</B>"
         if sub.result_filter:
             text += f" ({html(repr(sub.result_filter))})"
+        if ignored:
+            text += "<BR/>ignored: the write right was gone, so it does not count"
     elif sub.result == Action.NONE_NO_MATCH:
         text = f"{html(sub.name)}: no filter matched"
     else:
         text = f"{html(sub.name)} decided nothing (no PERMIT or BLOCK)"
-    fill, border, ink = colors(sub.result)
+    fill, border, ink = _ORANGE if ignored else colors(sub.result)
     node_id = f"result-{index}"
     return f"{quote(node_id)} " + attrs(
         id=node_id,
         label_html=_row(text, ink, 9),
         shape="box",
-        style="rounded,filled",
+        style="rounded,filled,dashed" if ignored else "rounded,filled",
         fillcolor=fill,
         color=border,
         margin="0.08,0.03",
-        tooltip=f"the result of sublayer {sub.name} on its own: {sub.result.name}",
-        **{"class": f"result {css_class(sub.result)}"},
+        tooltip=f"the result of sublayer {sub.name} on its own: {sub.result.name}"
+        + (" (ignored: no write right)" if ignored else ""),
+        **{"class": f"result {css_class(sub.result)}{' ignored' if ignored else ''}"},
     )
 
 
