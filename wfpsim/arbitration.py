@@ -43,8 +43,12 @@ CHOICE_UNKNOWN_ODD = "[our choice] a CALLOUT_UNKNOWN callout's odd return is rea
 CHOICE_NO_DECISION = (
     "[our choice] NONE / NONE_NO_MATCH lets traffic pass (Microsoft documents no default)"
 )
+#: FWPM_FILTER0 says such a filter "is treated as a permit filter" (or a block filter without
+#: the flag); our reading is that it then follows the static rules exactly.
 CHOICE_UNREGISTERED = (
-    "[inference] an unregistered callout's substitute action is as hard as a static filter's"
+    "[our reading] a filter whose callout is not registered acts as a static filter: "
+    "its BLOCK is hard, a PERMIT_IF_CALLOUT_UNREGISTERED permit soft "
+    "(hard only with CLEAR_ACTION_RIGHT)"
 )
 CHOICE_FAULT = (
     "[our choice] a callout that raises is read as BLOCK (in the kernel it would bug-check)"
