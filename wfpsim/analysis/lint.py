@@ -228,14 +228,16 @@ def _policy(engine: object) -> _Policy:
     return _Policy(layers, eng.evaluation_order, registered)
 
 
-def lint(engine: object) -> list[Finding]:
-    """Every filter of an engine that never takes effect, with the filters responsible.
+def lint(engine: object, at: Layer | str | int | None = None) -> list[Finding]:
+    """Every filter of an engine (or of one layer, ``at``) that never takes effect.
 
-    Returns findings grouped by layer (by run-time id) and kind, then by filter id.
+    Returns findings grouped by layer (by run-time id) and kind, then by filter id, each with
+    the filters responsible and the reason.
     """
     policy = _policy(engine)
     found: list[Finding] = []
-    for lay in policy.layers:
+    chosen = policy.layers if at is None else [layer(at)]
+    for lay in chosen:
         where = lay.short_name
         order = policy.order(lay)
         per_layer: list[Finding] = []

@@ -1,0 +1,147 @@
+"""Verdicts with unknown callouts: PERMIT, BLOCK, or DEPENDS on what a driver answers.
+
+On a real machine's dump, third-party callouts are :class:`~wfpsim.unknown.UnknownCallout`\\ s: the
+dump names them, not their code. :func:`explore` runs a journey (or anything that yields a
+verdict) once per combination of answers the unknown callouts it actually reaches may give —
+depth first: the first run gives every callout its first possible answer, and each callout reached
+with a default answer is then tried with its other answers. A callout that is never reached, or
+reached only without the write right, costs nothing. The result is one verdict when every branch
+agrees, else ``DEPENDS`` with the branches: which callout answered what, and the verdict it led
+to.
+
+``callouts="permit"`` and ``"block"`` assume one answer for every unknown callout instead (the
+"drivers are benign" and "worst case" views): a single run.
+
+>>> from wfpsim import Callout, Engine, Filter
+>>> from wfpsim.unknown import UnknownCallout
+>>> engine = Engine()
+>>> edr = engine.add_callout(Callout("edr", "ALE_AUTH_CONNECT_V4"))
+>>> _ = engine.register_callout(edr.key, UnknownCallout(edr.key, "edr"))
+>>> _ = engine.add_filter(
+...     Filter("watch", "ALE_AUTH_CONNECT_V4", "CALLOUT_TERMINATING", callout="edr"))
+>>> result = explore(lambda: engine.classify("ALE_AUTH_CONNECT_V4"), lambda c: c.action.name)
+>>> result.verdict, result.possible()[1]
+('DEPENDS', {'verdict': 'BLOCK', 'if': [{'callout': 'edr', 'returns': 'BLOCK'}]})
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from wfpsim.errors import InvalidParameterError
+from wfpsim.unknown import Assumption, Reached, assume
+
+__all__ = ["MODES", "Branch", "WhatIf", "explore"]
+
+T = TypeVar("T")
+
+#: The ``--callouts`` modes: explore, assume PERMIT, assume BLOCK (``unregistered`` is an import
+#: option: the callouts are then not registered at all, and their filters act as block filters).
+MODES = ("unknown", "permit", "block", "unregistered")
+
+#: At most this many runs (3 unknown callouts reached with the write right: 27 runs).
+LIMIT = 81
+
+
+@dataclass(frozen=True, slots=True)
+class Branch(Generic[T]):
+    """One run: the answers the unknown callouts reached gave, the verdict, and the result."""
+
+    verdict: str
+    answers: tuple[Reached, ...]
+    result: T
+
+    def condition(self) -> list[dict[str, str]]:
+        """``[{"callout", "returns"}]``: the answers this verdict depends on."""
+        return [{"callout": r.name, "returns": r.answer} for r in self.answers]
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf(Generic[T]):
+    """Every branch explored; ``complete`` is False when :data:`LIMIT` cut the exploration."""
+
+    branches: tuple[Branch[T], ...]
+    complete: bool = True
+
+    @property
+    def verdict(self) -> str:
+        """The verdict when all branches agree, else ``DEPENDS``."""
+        verdicts = {b.verdict for b in self.branches}
+        return verdicts.pop() if len(verdicts) == 1 and self.complete else "DEPENDS"
+
+    @property
+    def first(self) -> Branch[T]:
+        """The branch where every unknown callout gave its first (default) answer."""
+        return self.branches[0]
+
+    def possible(self) -> list[dict[str, object]]:
+        """``[{"verdict", "if": [{"callout", "returns"}]}]``, one entry per branch."""
+        return [{"verdict": b.verdict, "if": b.condition()} for b in self.branches]
+
+    def text(self, most: int = 4) -> str:
+        """The verdicts and the answers they depend on (at most ``most`` branches per verdict)."""
+        if self.verdict != "DEPENDS":
+            reached = sorted({r.name for b in self.branches for r in b.answers})
+            note = f" whatever {', '.join(reached)} answer" if reached else ""
+            return f"{self.verdict}{note}"
+        by_verdict: dict[str, list[Branch[T]]] = {}
+        for b in self.branches:
+            by_verdict.setdefault(b.verdict, []).append(b)
+        total = len(self.branches)
+        lines = [f"DEPENDS on what unknown callouts answer ({total} combinations tried):"]
+        for verdict, group in by_verdict.items():
+            lines.append(f"  {verdict} in {len(group)} of {total}, for example:")
+            for b in group[:most]:
+                cond = ", ".join(f"{c['callout']} -> {c['returns']}" for c in b.condition())
+                lines.append(f"    if {cond or 'no unknown callout is reached'}")
+        if not self.complete:
+            lines.append(f"  (stopped after {len(self.branches)} runs: more combinations exist)")
+        return "\n".join(lines)
+
+
+def explore(
+    run: Callable[[], T],
+    verdict_of: Callable[[T], str],
+    mode: str = "unknown",
+    limit: int = LIMIT,
+) -> WhatIf[T]:
+    """Run ``run`` once per combination of answers of the unknown callouts it reaches.
+
+    Args:
+        run: builds a fresh result (a journey) each call; it must not depend on earlier calls.
+        verdict_of: the verdict of a result (``journey.verdict``).
+        mode: ``unknown`` (explore), ``permit`` or ``block`` (assume that answer; inspection
+            callouts always CONTINUE), ``unregistered`` (a single run: the import already left
+            the callouts unregistered).
+        limit: at most this many runs.
+
+    Raises:
+        InvalidParameterError: an unknown ``mode``.
+    """
+    if mode not in MODES:
+        raise InvalidParameterError(f"callouts mode {mode!r}; valid: {', '.join(MODES)}")
+    if mode != "unknown":
+        fixed = Assumption(default=mode.upper() if mode in ("permit", "block") else None)
+        with assume(fixed):
+            result = run()
+        return WhatIf((Branch(verdict_of(result), tuple(fixed.reached), result),))
+    branches: list[Branch[T]] = []
+    pending: list[dict[uuid.UUID, str]] = [{}]
+    while pending:
+        if len(branches) >= limit:
+            return WhatIf(tuple(branches), complete=False)
+        fixed_answers = pending.pop(0)
+        assumption = Assumption(dict(fixed_answers))
+        with assume(assumption):
+            result = run()
+        branches.append(Branch(verdict_of(result), tuple(assumption.reached), result))
+        chosen = dict(fixed_answers)
+        for reached in assumption.reached:
+            if not reached.assumed:
+                for other in reached.choices[1:]:
+                    pending.append({**chosen, reached.key: other})
+            chosen[reached.key] = reached.answer
+    return WhatIf(tuple(branches))
