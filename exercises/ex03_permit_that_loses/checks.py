@@ -61,9 +61,20 @@ def diagnose(c: Classification, sublayer: str) -> str:
     )
 
 
+def require_the_fix(m: ModuleType, engine: Engine) -> None:
+    """Fail unless the backup connection passes: a check of what must *not* change counts only
+    once something has changed (the untouched file changes nothing and earns nothing)."""
+    verdict, _ = connect(engine, "10.20.0.50:445", BACKUP_APP)
+    expect(
+        verdict == "PERMIT",
+        "this check counts once the backup agent reaches 10.20.0.50:445 (it is still blocked).",
+    )
+
+
 def check_structure(m: ModuleType) -> None:
     """your filters stay in your own sublayer"""
     engine = build(m)
+    require_the_fix(m, engine)
     firewall = engine.filters(sublayer=FIREWALL)
     expect(
         [f.name for f in firewall] == ["no SMB out"],
@@ -87,6 +98,7 @@ def check_backup_reaches_its_server(m: ModuleType) -> None:
 def check_other_smb_still_blocked(m: ModuleType) -> None:
     """other SMB connections are still blocked by the firewall"""
     engine = build(m)
+    require_the_fix(m, engine)
     for remote, app, who in [
         ("10.20.0.51:445", BACKUP_APP, "the backup agent to another server"),
         ("10.20.0.50:445", OTHER_APP, "another application to the backup server"),

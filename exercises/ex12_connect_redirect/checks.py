@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from wfpsim import Engine
+from wfpsim import Callout, Engine, Filter
+from wfpsim.callouts import ClassifyOut
 from wfpsim.exercise import expect, expect_no_faults
+from wfpsim.ids import FWP_ACTION_PERMIT
 from wfpsim.objects import Action
 from wfpsim.stack import Journey, Stack
 from wfpsim.stack.journey import Step
+from wfpsim.stack.layerdata import ConnectRequest
+from wfpsim.trace import Effect
 from wfpsim.values import format_ipv4
 
 LAYER = "ALE_CONNECT_REDIRECT_V4"
@@ -54,17 +58,61 @@ def callout_answer(j: Journey) -> str:
 
 def expect_untouched(j: Journey, original: str, why: str) -> None:
     """The connection went where it was going, and the callout stood aside."""
+    answer = callout_answer(j)
+    expect(answer == "CONTINUE", f"{why}: your callout answered {answer}, not CONTINUE.")
+    expect_not_redirected(j, original, why)
+
+
+def expect_not_redirected(j: Journey, original: str, why: str) -> None:
+    """The connection was neither blocked at the redirect layer nor moved."""
+    result = step(j, LAYER).classification.action
+    expect(
+        result != Action.BLOCK,
+        f"{why}: the redirect layer's result is BLOCK though nothing was to be blocked: check "
+        "your filter's type (notebook 05: what does each callout filter type make of "
+        "CONTINUE?).",
+    )
     expect(
         destination(j) == original,
         f"{why}: it was redirected to {destination(j)}, but must go to {original}.",
     )
-    answer = callout_answer(j)
-    expect(answer == "CONTINUE", f"{why}: your callout answered {answer}, not CONTINUE.")
-    result = step(j, LAYER).classification.action
+
+
+def expect_callout_decides(j: Journey) -> None:
+    """The callout's filter took the decision the callout wrote (its type lets it decide)."""
+    c = step(j, LAYER).classification
+    effects = [st.effect for _, st in c.steps() if st.callout is not None]
     expect(
-        result != Action.BLOCK,
-        f"{why}: the redirect layer's result is BLOCK (check your filter's type).",
+        effects and effects[0] == Effect.DECIDED,
+        f"your callout answered PERMIT, but its filter did not decide ({effects[0].name if effects else 'not called'}"
+        "): check your filter's type — the task asks for one that lets the callout answer "
+        "either PERMIT or CONTINUE (notebook 05).",
     )
+
+
+def experiment_redirect(
+    in_fixed_values: object,
+    in_meta_values: object,
+    layer_data: ConnectRequest,
+    classify_context: object,
+    filter: object,
+    flow_context: int,
+    classify_out: ClassifyOut,
+) -> None:
+    """The checks' own experiment: move every connection to a documentation address."""
+    layer_data.remote_address = "192.0.2.1"
+    layer_data.remote_port = 9
+    classify_out.action_type = FWP_ACTION_PERMIT
+
+
+def seen_after_a_redirect() -> str:
+    """Which remote end ALE_AUTH_CONNECT_V4 sees after a redirect, found by experiment."""
+    engine = Engine()
+    engine.add_callout(Callout("experiment", LAYER))
+    engine.register_callout("experiment", experiment_redirect)
+    engine.add_filter(Filter("experiment", LAYER, "CALLOUT_TERMINATING", callout="experiment"))
+    j = Stack(engine).run("tcp", "outbound", f"{HOST}:0", "93.184.216.34:80", app=BROWSER)
+    return "proxy" if destination(j) == "192.0.2.1:9" else "original"
 
 
 def check_install(m: ModuleType) -> None:
@@ -86,6 +134,7 @@ def check_http_goes_to_the_proxy(m: ModuleType) -> None:
     expect(j.verdict == "PERMIT", f"the redirected connection ends {j.verdict}.")
     answer = callout_answer(j)
     expect(answer == "PERMIT", f"your callout redirected, but answered {answer}, not PERMIT.")
+    expect_callout_decides(j)
 
 
 def check_other_ports_untouched(m: ModuleType) -> None:
@@ -106,6 +155,7 @@ def check_auth_connect_question(m: ModuleType) -> None:
     expect(
         m.AUTH_CONNECT_SEES in ("original", "proxy"), 'AUTH_CONNECT_SEES: "original" or "proxy".'
     )
-    j = connect(installed(m), "93.184.216.34:80")
-    seen = "proxy" if destination(j).startswith(m.PROXY_ADDRESS) else "original"
-    expect(seen == m.AUTH_CONNECT_SEES, "not so: look at ALE_AUTH_CONNECT_V4 in the journey.")
+    expect(
+        seen_after_a_redirect() == m.AUTH_CONNECT_SEES,
+        "not so: redirect a connection and look at ALE_AUTH_CONNECT_V4 in its journey.",
+    )

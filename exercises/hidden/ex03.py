@@ -13,6 +13,7 @@ pub = public_checks(__file__)
 def check_permit_is_narrow(m: ModuleType) -> None:
     """only SMB to the backup server is opened"""
     engine = pub.build(m)
+    pub.require_the_fix(m, engine)
     for remote in ("10.20.0.50:80", "10.20.0.50:139"):
         verdict, _ = pub.connect(engine, remote, pub.BACKUP_APP)
         expect(verdict == "PERMIT", f"{remote} should pass as before, not end {verdict}.")
