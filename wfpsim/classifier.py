@@ -7,6 +7,7 @@ containing any exception a Python callout raises.
 
 from __future__ import annotations
 
+import os
 import traceback
 import uuid
 from collections.abc import Mapping
@@ -112,7 +113,9 @@ def classify(
             reg.classify(in_fixed, in_meta, layer_data, None, kfilter, context, out)
         except Exception as err:  # a faulty callout must not take the engine down
             frames = traceback.extract_tb(err.__traceback__)
-            frame = frames[1] if len(frames) > 1 else frames[-1]  # the callout's own line
+            here = os.path.dirname(os.path.abspath(__file__))
+            own = [f for f in frames[1:] if not os.path.abspath(f.filename).startswith(here)]
+            frame = (own or frames)[-1]  # the innermost line of the callout's own code
             fault = f"{type(err).__name__}: {err} (at {frame.filename}:{frame.lineno})"
         written = int(out.action_type)
         call = CalloutCall(

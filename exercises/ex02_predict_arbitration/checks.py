@@ -12,6 +12,9 @@ from wfpsim.trace import Classification
 POLICY = Path(__file__).with_name("policy.toml")
 ACTIONS = ("PERMIT", "BLOCK", "NONE", "NONE_NO_MATCH")
 
+#: The checks read only these answers: they are judged in a process where student.py never ran.
+STUDENT_DATA = ("PREDICTIONS", "VETOES")
+
 #: What to look at again when a prediction is wrong (a direction, not the answer).
 HINTS = {
     "a": "Which sublayers have a matching filter? What does an inspection filter make of a "
@@ -20,8 +23,8 @@ HINTS = {
     "c": "Is the VPN client's permit soft or hard? What may a static filter below it do?",
     "d": "The compliance callout writes even without FWPS_RIGHT_ACTION_WRITE. What happens "
     "when a callout blocks after a hard permit?",
-    "e": "Only one filter matches. Can an inspection filter decide? What is the action when "
-    "filters matched but none decided?",
+    "e": "Only one filter matches, and it is an inspection filter: look again at what such a "
+    "filter may do with its callout's answer (notebook 05).",
     "f": "Two filters of 'Firewall' match. Which one is asked first? Compare their weight ranges.",
     "g": "Which sublayers decide anything here, and does the compliance callout hold the write "
     "right this time?",
@@ -57,24 +60,39 @@ def actions_match(m: ModuleType, cases: str) -> None:
         )
 
 
-def check_cases_a_and_b(m: ModuleType) -> None:
-    """cases a and b: one sublayer decides"""
-    actions_match(m, "ab")
+def check_case_a(m: ModuleType) -> None:
+    """case a: the predicted action"""
+    actions_match(m, "a")
 
 
-def check_cases_c_and_d(m: ModuleType) -> None:
-    """cases c and d: a hard permit"""
-    actions_match(m, "cd")
+def check_case_b(m: ModuleType) -> None:
+    """case b: the predicted action"""
+    actions_match(m, "b")
+
+
+def check_case_c(m: ModuleType) -> None:
+    """case c: the predicted action"""
+    actions_match(m, "c")
+
+
+def check_case_d(m: ModuleType) -> None:
+    """case d: the predicted action"""
+    actions_match(m, "d")
 
 
 def check_case_e(m: ModuleType) -> None:
-    """case e: only an inspection filter matches"""
+    """case e: the predicted action"""
     actions_match(m, "e")
 
 
-def check_cases_f_and_g(m: ModuleType) -> None:
-    """cases f and g: weight ranges and the write right"""
-    actions_match(m, "fg")
+def check_case_f(m: ModuleType) -> None:
+    """case f: the predicted action"""
+    actions_match(m, "f")
+
+
+def check_case_g(m: ModuleType) -> None:
+    """case g: the predicted action"""
+    actions_match(m, "g")
 
 
 def reveal(m: ModuleType) -> str:

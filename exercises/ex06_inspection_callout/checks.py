@@ -6,6 +6,7 @@ from types import ModuleType
 
 from wfpsim import Condition, Engine, Filter, Weight
 from wfpsim.exercise import expect, expect_no_faults
+from wfpsim.ids import FWP_ACTION_CONTINUE
 from wfpsim.objects import Action
 from wfpsim.stack import Journey, Stack
 
@@ -109,3 +110,23 @@ def check_counts_blocked_connections(m: ModuleType) -> None:
         "with another product blocking telnet and plain http (look at the trace of a blocked "
         "connection: was your filter asked?)",
     )
+
+
+def check_answers_continue(m: ModuleType) -> None:
+    """your callout answers CONTINUE for every connection"""
+    for journey in run_traffic(installed(m)):
+        for step in journey.steps:
+            if step.layer != LAYER:
+                continue
+            for _, st in step.classification.steps():
+                call = st.callout
+                if call is None or call.returned_action == FWP_ACTION_CONTINUE:
+                    continue
+                written = call.returned_action
+                name = Action(written).name if written in set(Action) else hex(written)
+                expect(
+                    False,
+                    f"for {journey.kind.upper()} to {journey.remote} your callout answered "
+                    f"{name}: an inspection callout never changes a verdict (the task's last "
+                    "rule).",
+                )

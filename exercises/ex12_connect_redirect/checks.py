@@ -82,10 +82,11 @@ def expect_callout_decides(j: Journey) -> None:
     """The callout's filter took the decision the callout wrote (its type lets it decide)."""
     c = step(j, LAYER).classification
     effects = [st.effect for _, st in c.steps() if st.callout is not None]
+    effect = effects[0].name if effects else "not called"
     expect(
-        effects and effects[0] == Effect.DECIDED,
-        f"your callout answered PERMIT, but its filter did not decide ({effects[0].name if effects else 'not called'}"
-        "): check your filter's type — the task asks for one that lets the callout answer "
+        effect == Effect.DECIDED.name,
+        f"your callout answered PERMIT, but its filter did not decide ({effect}): check "
+        "your filter's type — the task asks for one that lets the callout answer "
         "either PERMIT or CONTINUE (notebook 05).",
     )
 
