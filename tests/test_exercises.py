@@ -1,5 +1,6 @@
 """The exercises: every solution passes every check, every untouched stub fails, the CLI works."""
 
+import functools
 import json
 import os
 import shutil
@@ -52,12 +53,25 @@ def test_exercise_files_are_complete(exercise_id: str) -> None:
     assert set(meta) <= {"title", "kind", "topics", "follows", "summary"}
 
 
+@functools.cache
+def solved(exercise_id: str) -> CheckReport:
+    """The reference solution, checked once with the hidden checks (each run is a process)."""
+    return check(exercise_id, solution=True, hidden=True, root=ROOT)
+
+
+@functools.cache
+def untouched(exercise_id: str) -> CheckReport:
+    """The stub as handed out, checked once with the hidden checks."""
+    return check(exercise_id, hidden=True, root=ROOT)
+
+
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_solution_passes_public_and_hidden_checks(exercise_id: str) -> None:
-    """The reference solution passes every public and every hidden check."""
-    report = check(exercise_id, solution=True, hidden=True, root=ROOT)
+    """The reference solution passes every public and every hidden check: full points."""
+    report = solved(exercise_id)
     failed = [f"{r.name}: {r.message}" for r in report.results if not r.passed]
     assert report.passed, failed
+    assert report.points[0] == report.points[1] > 0
     assert any(r.hidden for r in report.results), "no hidden check ran"
     assert any(not r.hidden for r in report.results), "no public check ran"
 
@@ -65,7 +79,7 @@ def test_solution_passes_public_and_hidden_checks(exercise_id: str) -> None:
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_untouched_stub_fails_public_checks(exercise_id: str) -> None:
     """The student file as handed out fails the public checks, with one-line feedback."""
-    report = check(exercise_id, root=ROOT)
+    report = untouched(exercise_id).public_only()
     assert not report.passed
     failures = [r for r in report.results if not r.passed]
     assert failures
@@ -74,15 +88,16 @@ def test_untouched_stub_fails_public_checks(exercise_id: str) -> None:
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
-def test_untouched_stub_fails_hidden_checks_too(exercise_id: str) -> None:
-    """With the hidden checks added, the untouched stub still fails."""
-    assert not check(exercise_id, hidden=True, root=ROOT).passed
+def test_untouched_stub_scores_zero_with_hidden_checks(exercise_id: str) -> None:
+    """With the hidden checks added, the untouched stub earns no point at all."""
+    report = untouched(exercise_id)
+    assert report.points == (0, report.points[1]), [r.name for r in report.results if r.passed]
 
 
 def test_public_and_hidden_checks_are_distinct() -> None:
     """Hidden checks add cases: no hidden check repeats a public one's name."""
     for ex in EXERCISES:
-        report = check(ex.id, solution=True, hidden=True, root=ROOT)
+        report = solved(ex.id)
         public = {r.name for r in report.results if not r.hidden}
         hidden = {r.name for r in report.results if r.hidden}
         assert not public & hidden, ex.id
@@ -303,3 +318,82 @@ def test_ex13_excerpt_is_faithful_to_the_dump() -> None:
         assert theirs.effective_weight == f.effective_weight
         assert real.sublayer(theirs.sublayer).name == excerpt.sublayer(f.sublayer).name  # type: ignore[arg-type]
         assert [c.describe() for c in theirs.conditions] == [c.describe() for c in f.conditions]
+
+
+def variant_of_solution(tmp_path: Path, exercise_id: str, old: str, new: str) -> Path:
+    """The reference solution with one change: a wrong (or a differently right) answer."""
+    text = by_id(exercise_id).solution_path.read_text()
+    assert old in text, old
+    path = tmp_path / f"{exercise_id}_variant.py"
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def failed(report: CheckReport) -> dict[str, str]:
+    return {r.name: r.message for r in report.results if not r.passed}
+
+
+def test_ex12_filter_type_is_caught_with_its_hint(tmp_path: Path) -> None:
+    """ex12: an inspection filter cannot let the callout decide, a terminating filter blocks
+    what the callout lets pass; each is named as a filter-type problem."""
+    inspection = variant_of_solution(tmp_path, "ex12", '"CALLOUT_UNKNOWN"', '"CALLOUT_INSPECTION"')
+    report = check("ex12", hidden=True, root=ROOT, student_file=inspection)
+    assert "filter's type" in failed(report)["http_goes_to_the_proxy"]
+    terminating = variant_of_solution(
+        tmp_path, "ex12", '"CALLOUT_UNKNOWN"', '"CALLOUT_TERMINATING"'
+    )
+    report = check("ex12", root=ROOT, student_file=terminating)
+    assert "filter's type" in failed(report)["other_ports_untouched"]
+
+
+def test_ex12_question_is_graded_by_experiment(tmp_path: Path) -> None:
+    """ex12: AUTH_CONNECT_SEES is right or wrong whatever the student's callout does."""
+    stub = by_id("ex12").student_path.read_text()
+    for answer, ok in (("proxy", True), ("original", False)):
+        path = tmp_path / f"{answer}.py"
+        path.write_text(
+            stub.replace("AUTH_CONNECT_SEES: str | None = None", f"AUTH_CONNECT_SEES = {answer!r}")
+        )
+        report = check("ex12", root=ROOT, student_file=path)
+        assert ("auth_connect_question" not in failed(report)) is ok
+
+
+def test_ex06_answer_other_than_continue_is_caught(tmp_path: Path) -> None:
+    """ex06: an inspection callout that answers PERMIT fails the CONTINUE check only."""
+    path = variant_of_solution(
+        tmp_path,
+        "ex06",
+        "classify_out.action_type = FWP_ACTION_CONTINUE",
+        "classify_out.action_type = 0x1002",
+    )
+    report = check("ex06", hidden=True, root=ROOT, student_file=path)
+    assert set(failed(report)) == {"answers_continue"}
+
+
+def test_ex09_one_bug_fails_its_own_checks_at_its_own_line(tmp_path: Path) -> None:
+    """ex09: a format_address that raises is reported in format_address, and the blocking
+    checks still pass."""
+    path = variant_of_solution(tmp_path, "ex09", 'to_bytes(4, "big")', 'to_bytes(3, "big")')
+    report = check("ex09", hidden=True, root=ROOT, student_file=path)
+    wrong = failed(report)
+    assert "in format_address" in wrong["format_address"]
+    assert "blocks_the_right_server" not in wrong and "blocks_only_that_server" not in wrong
+    assert "port_from_header" not in wrong
+
+
+def test_ex02_each_case_has_its_own_feedback(tmp_path: Path) -> None:
+    """ex02: one wrong case fails only its own check, and the hint for case e does not state
+    the answer."""
+    solution = by_id("ex02").solution_path.read_text()
+    line = next(x for x in solution.splitlines() if x.strip().startswith('"a": ('))
+    action = line.split('"')[3]
+    wrong = "BLOCK" if action != "BLOCK" else "PERMIT"
+    path = variant_of_solution(tmp_path, "ex02", line, line.replace(f'"{action}"', f'"{wrong}"', 1))
+    report = check("ex02", root=ROOT, student_file=path)
+    assert set(failed(report)) == {"case_a"}
+    hints = check("ex02", root=ROOT)  # the stub: every case fails with its own message
+    assert len(failed(hints)) == 7
+    from wfpsim.exercise import load_module
+
+    public = load_module(by_id("ex02").checks_path, "ex02_hints")
+    assert "none decided" not in public.HINTS["e"] and "NONE" not in public.HINTS["e"]

@@ -183,7 +183,11 @@ class CheckReport:
 def explain_exception(err: BaseException, path: Path) -> str:
     """One friendly line for an exception raised by the student's code (no traceback)."""
     frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename) == path]
-    where = f"{path.name}, line {frames[-1].lineno}, in {frames[-1].name}" if frames else ""
+    where = ""
+    if frames:
+        last = frames[-1]
+        place = "at import" if last.name == "<module>" else f"in {last.name}"
+        where = f"{path.name}, line {last.lineno}, {place}"
     at = f" ({where})" if where else ""
     if isinstance(err, NotImplementedError):
         func = frames[-1].name if frames else "a function"
@@ -213,9 +217,7 @@ class Check:
 
     def result(self, passed: bool, message: str = "") -> CheckResult:
         """This check's result."""
-        return CheckResult(
-            self.name, self.description, passed, message, self.hidden, self.points
-        )
+        return CheckResult(self.name, self.description, passed, message, self.hidden, self.points)
 
 
 def checks_of(suite: ModuleType, hidden: bool) -> Iterator[Check]:

@@ -36,10 +36,30 @@ from wfpsim.exercise.plain import from_plain, to_plain
 _out = -1
 
 #: Audit events that start another program: refused once the student's file may run.
-_SPAWN = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
-          "os.forkpty", "pty.spawn")
-_PATHS = ("open", "os.listdir", "os.scandir", "os.chdir", "os.rename", "os.remove", "shutil.copyfile",
-          "shutil.copytree", "os.link", "os.symlink", "glob.glob")
+_SPAWN = (
+    "subprocess.Popen",
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "os.spawn",
+    "os.fork",
+    "os.forkpty",
+    "pty.spawn",
+)
+#: Audit events whose first argument is a path: refused under the protected folders.
+_PATHS = (
+    "open",
+    "os.listdir",
+    "os.scandir",
+    "os.chdir",
+    "os.rename",
+    "os.remove",
+    "os.link",
+    "os.symlink",
+    "shutil.copyfile",
+    "shutil.copytree",
+    "glob.glob",
+)
 
 
 def send(kind: str, value: Any) -> None:
@@ -53,7 +73,7 @@ def _limit(memory_mb: int, cpu_seconds: int) -> None:
         (resource.RLIMIT_CPU, cpu_seconds),
         (resource.RLIMIT_FSIZE, 16 * 1024 * 1024),
     ):
-        soft, hard = resource.getrlimit(which)
+        _, hard = resource.getrlimit(which)
         ceiling = value if hard == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(which, (ceiling, ceiling))
 
@@ -150,7 +170,7 @@ def _run_checks(request: dict[str, Any], target: Any, path: Path, fresh: bool) -
         strict[0] = True
         try:
             target = load_module(path, label)
-        except BaseException as err:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, MemoryError
+        except BaseException as err:  # SystemExit, KeyboardInterrupt, MemoryError
             send("load", explain_exception(err, path))
             return
         changed = fingerprint.changed() if fingerprint else ""
@@ -165,7 +185,7 @@ def _run_checks(request: dict[str, Any], target: Any, path: Path, fresh: bool) -
                 check.run(load_module(path, label) if fresh else target)
             except CheckFailed as err:
                 message = str(err) or "the check failed"
-            except BaseException as err:  # noqa: BLE001 - the student's code may raise anything
+            except BaseException as err:  # the student's code may raise anything
                 message = explain_exception(err, path)
             changed = fingerprint.changed() if fingerprint else ""
             if changed:
@@ -177,7 +197,7 @@ def _run_checks(request: dict[str, Any], target: Any, path: Path, fresh: bool) -
     if all_passed and callable(reveal):
         try:
             send("reveal", str(reveal(load_module(path, label) if fresh else target)))
-        except Exception as err:  # noqa: BLE001 - a reveal is a bonus, never a failure
+        except Exception as err:  # a reveal is a bonus, never a failure
             send("reveal", f"(nothing to reveal: {explain_exception(err, path)})")
 
 
@@ -185,7 +205,7 @@ def _read_data(request: dict[str, Any], path: Path) -> None:
     request["_strict"][0] = True
     try:
         module = load_module(path, f"{request['id']}_target")
-    except BaseException as err:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, MemoryError
+    except BaseException as err:  # SystemExit, KeyboardInterrupt, MemoryError
         send("load", explain_exception(err, path))
         return
     names = request["names"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from wfpsim.errors import WfpError
 from wfpsim.exercise.finding import Exercise, exercises, get
@@ -37,11 +36,6 @@ def _parser() -> argparse.ArgumentParser:
     p_grade.add_argument("--roster", help="student ids, one per line (or a CSV, id first)")
     p_grade.add_argument("--feedback", help="write one .txt and one .html per student here")
     p_grade.add_argument("--jobs", type=int, help="files checked at once (default: CPU count)")
-    p_otter = sub.add_parser("export-otter", help="write otter-grader 7 test files")
-    p_otter.add_argument("out_dir", metavar="OUT_DIR", help="a new folder")
-    p_variant = sub.add_parser("variant", help="show a student's variant of ex02, ex08, ex13")
-    p_variant.add_argument("id", help="an exercise id: ex02, ex08 or ex13")
-    p_variant.add_argument("--seed", required=True, help="the student's id")
     for p in (p_check, p_grade):
         p.add_argument(
             "--timeout",
@@ -49,14 +43,14 @@ def _parser() -> argparse.ArgumentParser:
             default=DEFAULT_TIMEOUT,
             help=f"seconds one file may take (default {DEFAULT_TIMEOUT:g})",
         )
-    for p in (p_hand, p_grade, p_otter):
+    for p in (p_hand, p_grade):
         p.add_argument(
             "--exercise",
             action="append",
             metavar="ID",
             help="only this exercise (repeat for more; default: all)",
         )
-    for p in (p_list, p_check, p_hand, p_grade, p_otter, p_variant):
+    for p in (p_list, p_check, p_hand, p_grade):
         p.add_argument("--root", help="the exercises/ folder (or a folder holding it)")
     return parser
 
@@ -97,7 +91,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from wfpsim.exercise import check
 
         if args.timeout <= 0:
-            print(f"wfpsim exercise: --timeout {args.timeout:g}: give seconds above 0", file=sys.stderr)
+            message = f"--timeout {args.timeout:g}: give a number of seconds above 0"
+            print(f"wfpsim exercise: {message}", file=sys.stderr)
             return 2
         report = check(
             args.id,
@@ -119,7 +114,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.action == "grade":
         from wfpsim.exercise.grading import grade
 
-        rows = grade(
+        graded = grade(
             args.submissions,
             args.out,
             _selected(args.exercise, args.root),
@@ -129,15 +124,6 @@ def _dispatch(args: argparse.Namespace) -> int:
             feedback=args.feedback,
             jobs=args.jobs,
         )
-        print(f"graded {len(rows)} students into {args.out}")
+        print(f"graded {len(graded)} students into {args.out}")
         return 0
-    if args.action == "export-otter":
-        from wfpsim.exercise.otter import export_otter
-
-        written = export_otter(args.out_dir, _selected(args.exercise, args.root))
-        print(f"wrote otter-grader tests for {len(written)} exercises to {args.out_dir}")
-        return 0
-    from wfpsim.exercise.variants import describe
-
-    print(describe(get(args.id, args.root), args.seed))
-    return 0
+    raise AssertionError(f"unknown action {args.action}")  # argparse allows no other

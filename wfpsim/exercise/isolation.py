@@ -104,6 +104,8 @@ def _spawn(request: dict[str, Any], cwd: Path, timeout: float) -> _Run:
     env["WFPSIM_EXERCISES"] = str(cwd.parent)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONHASHSEED"] = "0"
+    here = str(Path(__file__).resolve().parents[2])  # the same wfpsim as the grader's
+    env["PYTHONPATH"] = os.pathsep.join([here, *filter(None, [env.get("PYTHONPATH")])])
     request = {**request, "result_fd": write_end}
     proc = subprocess.Popen(
         [sys.executable, "-c", _LAUNCH],
@@ -276,4 +278,3 @@ def missing(ex: Exercise, target: str, hidden: bool, why: str) -> CheckReport:
     found = listing(ex, hidden)
     rows = tuple(c.result(False, why) for c in found.checks)
     return CheckReport(ex, target, rows, "", why)
-

@@ -36,7 +36,7 @@ def to_plain(value: Any, _budget: list[int] | None = None) -> Any:
     if value is None or type(value) in (bool, int, float, str):
         return value
     if type(value) in (list, tuple, set, frozenset):
-        tag = {list: "list", tuple: "tuple", set: "set", frozenset: "set"}[type(value)]
+        tag = "list" if type(value) is list else "tuple" if type(value) is tuple else "set"
         items = sorted(value, key=repr) if tag == "set" else list(value)
         return {tag: [to_plain(v, budget) for v in items]}
     if type(value) is dict:
