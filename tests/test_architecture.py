@@ -75,7 +75,7 @@ def test_all_is_sorted_and_in_the_readme() -> None:
 def test_catalog_is_package_data() -> None:
     """The catalog ships as one JSON file inside the package."""
     data = json.loads((PACKAGE / "catalog" / "data" / "catalog.json").read_text())
-    assert len(data["layers"]) == 95
+    assert len(data["layers"]) == 99
 
 
 def test_objects_show_themselves_in_notebooks() -> None:

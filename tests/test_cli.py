@@ -62,7 +62,7 @@ def test_layers_lists_all(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "ALE_AUTH_RECV_ACCEPT_V4_DISCARD" in out and "RPC_UM" in out
     assert main(["layers", "--json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)) == 95
+    assert len(json.loads(capsys.readouterr().out)) == 99
 
 
 def test_unknown_layer_is_a_clear_error() -> None:

@@ -37,6 +37,8 @@ def layer_json(la: Layer) -> dict[str, object]:
         "direction": la.direction.name.lower(),
         "discard": la.discard,
         "twin": la.twin,
+        "since": la.since,
+        "documented": la.documented,
         "fields": [
             {
                 "index": f.index,
@@ -60,6 +62,11 @@ def layer_text(la: Layer) -> str:
     ]
     if la.twin:
         head.append(f"  twin       {la.twin}")
+    head.append(
+        f"  since      Windows SDK {la.since}" if la.since else "  since      (no SDK names it)"
+    )
+    if la.note:
+        head.append(f"  note       {la.note}")
     if not la.fields:
         return "\n".join([*head, "", "  (no fields: reserved or internal layer)"])
     rows = [("index", la.fields_enum or "field", "condition", "type")]

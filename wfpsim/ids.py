@@ -90,6 +90,10 @@ def all_names() -> dict[str, Any]:
     """Every identifier this module defines, by name."""
     out: dict[str, Any] = dict(named_guids())
     for la in layers():
+        if not la.documented:  # names of ours, not SDK identifiers (wfpsim.catalog has them)
+            if la.runtime_alias and la.id is not None:
+                out[la.runtime_alias] = la.id  # the header's FWPS_LAYER_RESERVED_LAYER_9
+            continue
         if la.id is not None:
             out[la.runtime_name] = la.id
         for f in la.fields:

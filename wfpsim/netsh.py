@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from wfpsim.callouts import BuiltinCallout
-from wfpsim.catalog import layer, named_guids, parse_guid
+from wfpsim.catalog import layer, named_guids, parse_guid, sdk_version
 from wfpsim.conditions import Condition, MatchType
 from wfpsim.engine import Engine
 from wfpsim.errors import (
@@ -225,7 +225,7 @@ def _why(err: Exception) -> str:
     """The reason without the how-to-type-a-name hint meant for hand-written input."""
     text = str(err).split("; give ", 1)[0]
     if isinstance(err, (LayerNotFoundError, ConditionNotFoundError)):
-        text += " (not in wfpsim's catalog, built from the Windows SDK 10.0.22000 headers)"
+        text += f" (not in wfpsim's catalog, built from the Windows SDK {sdk_version()} headers)"
     return text
 
 
