@@ -15,7 +15,7 @@ The algorithm follows Microsoft's *Filter Arbitration* page and the team referen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from wfpsim.callouts import ClassifyOut
@@ -29,9 +29,11 @@ from wfpsim.trace import (
     Decision,
     Effect,
     FilterStep,
-    SublayerTrace,
+    SublayerRecord,
+    WalkRecord,
+    filter_step,
 )
-from wfpsim.values import Value, display_field
+from wfpsim.values import Value
 
 #: Invoke a filter's callout: fills ``classify_out`` and returns the call record.
 Invoker = Callable[[Filter, Sublayer, ClassifyOut], CalloutCall]
@@ -76,9 +78,7 @@ def normalise(filter_action: Action, written: int, left_alone: bool) -> tuple[Ac
     return Action.BLOCK, f"{shown}: {CHOICE_UNKNOWN_ODD}"
 
 
-def _step(flt: Filter, effect: Effect, **extra: object) -> FilterStep:
-    weight = flt.effective_weight
-    return FilterStep(flt.filter_id, flt.name, flt.action_type, weight, effect, **extra)  # type: ignore[arg-type]
+_step = filter_step
 
 
 def _static_decision(flt: Filter, action: Action, sub: Sublayer, source: str) -> Decision:
@@ -111,33 +111,25 @@ class _Arbiter:
             self.choices.append(note)
 
     def sublayer(
-        self, sub: Sublayer, filters: Sequence[Filter], values: Mapping[str, Value]
-    ) -> SublayerTrace:
-        """Walk one sublayer; the first PERMIT/BLOCK ends it."""
-        steps: list[FilterStep] = []
-        ender: Filter | None = None
+        self, sub: Sublayer, candidates: Iterable[Filter], values: Mapping[str, Value]
+    ) -> SublayerRecord:
+        """Walk one sublayer's candidates; the first PERMIT/BLOCK ends it.
+
+        ``candidates`` are the filters that can match, in effective-weight order (all of
+        them, or what :mod:`wfpsim.index` selects); only those that match are recorded.
+        """
+        matched: dict[int, FilterStep] = {}
         ended_with = Action.NONE_NO_MATCH
-        for flt in filters:
-            if ender is not None:
-                steps.append(_step(flt, Effect.SKIPPED))
-                continue
-            match = filter_matches(flt.conditions, values)
-            if not match.matched:
-                failed = " OR ".join(c.describe() for c in match.failed)
-                field = match.failed[0].field
-                got = display_field(field, match.incoming) if match.incoming else "FWP_EMPTY"
-                steps.append(
-                    _step(flt, Effect.NO_MATCH, failed_condition=f"{failed} (value {got})")
-                )
+        for flt in candidates:
+            if not filter_matches(flt.conditions, values).matched:
                 continue
             self.any_match = True
             ended_with = Action.NONE
             step, action = self.matched(flt, sub)
-            steps.append(step)
+            matched[flt.filter_id] = step
             if action in (Action.PERMIT, Action.BLOCK):
-                ender, ended_with = flt, action
-        name = ender.name if ender else None
-        return SublayerTrace(sub.name, sub.weight, tuple(steps), ended_with, name, self.state)
+                return SublayerRecord(sub, matched, flt.filter_id, action, flt.name, self.state)
+        return SublayerRecord(sub, matched, None, ended_with, None, self.state)
 
     def matched(self, flt: Filter, sub: Sublayer) -> tuple[FilterStep, Action]:
         """A matching filter: static, unregistered callout, or a callout call."""
@@ -227,21 +219,28 @@ def arbitrate(
     invoke: Invoker,
     is_registered: Callable[[Filter], bool],
     skip_call: Callable[[Filter], bool] | None = None,
+    candidates: Iterable[Iterable[Filter]] | None = None,
 ) -> Classification:
     """Classify once at one layer.
 
     Args:
         layer: the layer's short name (for the record).
         layer_id: its run-time id.
-        order: sublayers in arbitration order, each with its filters by effective weight.
+        order: sublayers in arbitration order, each with its filters by effective weight
+            (kept by the trace, which describes every filter when it is read).
         values: incoming values by ``FWPM_CONDITION_*`` name (missing = ``FWP_EMPTY``).
         invoke: calls a registered callout (the engine builds its arguments).
         is_registered: whether a callout filter's callout is registered.
         skip_call: whether a registered callout must not be called (registered with
             ``FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW`` and no context on this flow).
+        candidates: per sublayer of ``order``, the filters that can match, in order (a
+            superset of those that match); by default every filter (the full walk).
     """
     walk = _Arbiter(invoke, is_registered, skip_call)
-    traces = tuple(walk.sublayer(sub, filters, values) for sub, filters in order)
+    lists = candidates if candidates is not None else (filters for _, filters in order)
+    records = tuple(
+        walk.sublayer(sub, cands, values) for (sub, _), cands in zip(order, lists, strict=True)
+    )
     state = walk.state
     final: Action = state.action
     if final not in (Action.PERMIT, Action.BLOCK):
@@ -250,8 +249,8 @@ def arbitrate(
     return Classification(
         layer=layer,
         layer_id=layer_id,
-        values=dict(values),
-        sublayers=traces,
+        values=values,
+        walk=WalkRecord(order, values, records),
         action=final,
         decision=state,
         veto=walk.veto,

@@ -1,16 +1,33 @@
 """Classify at one layer: build what callouts see, run arbitration, count and report.
 
-The rules live in :mod:`wfpsim.arbitration`; this module only prepares the inputs
-(``FWPS_INCOMING_VALUES0``, ``FWPS_FILTER``, ``FWPS_CLASSIFY_OUT0``) and calls callouts,
-containing any exception a Python callout raises.
+The rules live in :mod:`wfpsim.arbitration`; this module prepares the inputs
+(``FWPS_INCOMING_VALUES0``, ``FWPS_FILTER``, ``FWPS_CLASSIFY_OUT0``), keeps each layer's
+filter index (:mod:`wfpsim.index`) in step with the store, and calls callouts.
+
+A callout cannot escape. Whatever a classifyFn does wrong is a *fault of that callout*: the
+traffic it saw is handled as a fault (blocked, :data:`wfpsim.arbitration.CHOICE_FAULT`) and
+the trace says what happened. Faults are: raising any exception (``SystemExit`` included),
+leaving a non-integer ``action_type``, ``rights`` or ``flags`` in ``classify_out``, calling
+back into the engine's ``classify`` (refused with :class:`~wfpsim.errors.InvalidParameterError`;
+in the kernel, re-entering the classify path from a classifyFn recurses at
+``DISPATCH_LEVEL``), and running longer than the engine's ``callout_budget`` seconds (our
+stand-in for the kernel's DPC watchdog, which bug-checks a driver that holds the processor
+too long; default :data:`DEFAULT_CALLOUT_BUDGET`, ``None`` turns it off).
+
+**Our choice**: ``KeyboardInterrupt`` is let through. It is the user stopping the program
+(Ctrl-C, a notebook's Interrupt button), not something the callout did, and containing it
+would leave no way to stop a callout stuck in a loop — the watchdog can only judge a call
+that returns.
 """
 
 from __future__ import annotations
 
 import os
+import time
 import traceback
 import uuid
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +35,8 @@ from wfpsim.arbitration import arbitrate, normalise
 from wfpsim.callouts import ClassifyOut, IncomingValues, KernelFilter, MetaValues
 from wfpsim.catalog import Layer, layer
 from wfpsim.conditions import coerce, field_for
+from wfpsim.errors import InvalidParameterError
+from wfpsim.index import LayerIndex
 from wfpsim.kernel import CURRENT_ENGINE
 from wfpsim.objects import Action, Filter, Sublayer
 from wfpsim.registry import CalloutRegisterFlag
@@ -78,6 +97,47 @@ def incoming_values(la: Layer, values: Mapping[str, Any] | None) -> dict[str, Va
     return out
 
 
+#: Seconds a classifyFn may run before the simulated watchdog calls it a fault.
+DEFAULT_CALLOUT_BUDGET = 5.0
+
+
+class _EngineState:
+    """What the classifier keeps per engine: layer indexes and the callouts running now."""
+
+    def __init__(self) -> None:
+        self.layers: dict[str, LayerIndex] = {}
+        #: callout names whose classifyFn is running (to refuse re-entry), innermost last
+        self.running: list[str] = []
+        #: names of running callouts that re-entered the engine
+        self.reentered: set[str] = set()
+
+
+_STATES: weakref.WeakKeyDictionary[Engine, _EngineState] = weakref.WeakKeyDictionary()
+
+
+def _state_of(engine: Engine) -> _EngineState:
+    found = _STATES.get(engine)
+    if found is None:
+        found = _STATES[engine] = _EngineState()
+    return found
+
+
+def layer_index(engine: Engine, la: Layer) -> LayerIndex:
+    """The layer's index, brought up to date with the engine's committed filters."""
+    index = _state_of(engine).layers.setdefault(la.name, LayerIndex())
+    snap = engine._state
+    generation = getattr(snap, "generation", None)
+    if generation is not None:  # the store keeps a per-layer change counter
+        gen = generation(la)
+        if gen != index.generation:
+            index.sync(gen, snap.filters_on(la), snap.sublayer_order)  # type: ignore[attr-defined]
+        return index
+    if index.generation is not snap:  # a store without the counter: any change is a new one
+        on_layer = {i: f for i, f in snap.filters.items() if f.layer == la}
+        index.sync(snap, on_layer, snap.sublayer_order)
+    return index
+
+
 def classify(
     engine: Engine,
     layer_ref: Layer | str | int,
@@ -86,66 +146,170 @@ def classify(
     layer_data: object = None,
     flow_contexts: Mapping[int, int] | None = None,
 ) -> Classification:
-    """Classify once at a layer with the engine's committed filters."""
+    """Classify once at a layer with the engine's committed filters.
+
+    Raises:
+        InvalidParameterError: called from inside a classifyFn of this engine (the calling
+            callout is faulted too).
+    """
     la = layer(layer_ref)
+    state = _state_of(engine)
+    if state.running:
+        state.reentered.add(state.running[-1])
+        raise InvalidParameterError(
+            f"classify at {la.short_name} called from inside callout {state.running[-1]!r}'s "
+            "classifyFn: a classifyFn must not re-enter the engine; the callout is faulted"
+        )
     typed = incoming_values(la, values)
     in_fixed = IncomingValues.build(la, typed)
-    in_meta = meta or MetaValues()
-    state = engine._state
-    registry = engine.registry
-
-    def is_registered(flt: Filter) -> bool:
-        return isinstance(flt.callout, uuid.UUID) and registry.get(flt.callout) is not None
-
-    def invoke(flt: Filter, sub: Sublayer, out: ClassifyOut) -> CalloutCall:
-        assert isinstance(flt.callout, uuid.UUID)
-        reg = registry.get(flt.callout)
-        assert reg is not None and reg.classify is not None
-        callout = state.callouts.get(flt.callout)
-        name = callout.name if callout else str(flt.callout)
-        saw_action, saw_rights = Action(out.action_type), out.rights
-        kfilter = KernelFilter.from_filter(
-            flt, sub.weight, reg.callout_id, engine.kernel_filter_contexts.get(flt.filter_id)
-        )
-        context = (flow_contexts or {}).get(reg.callout_id, 0)
-        fault = ""
-        try:
-            reg.classify(in_fixed, in_meta, layer_data, None, kfilter, context, out)
-        except Exception as err:  # a faulty callout must not take the engine down
-            frames = traceback.extract_tb(err.__traceback__)
-            here = os.path.dirname(os.path.abspath(__file__))
-            own = [f for f in frames[1:] if not os.path.abspath(f.filename).startswith(here)]
-            frame = (own or frames)[-1]  # the innermost line of the callout's own code
-            fault = f"{type(err).__name__}: {err} (at {frame.filename}:{frame.lineno})"
-        written = int(out.action_type)
-        call = CalloutCall(
-            name, saw_action, saw_rights, written, out.rights, out.flags, Action.BLOCK, "", fault
-        )
-        if fault:
-            return replace(call, note="callout fault: blocked")
-        normalized, note = normalise(flt.action_type, written, call.left_alone)
-        return replace(call, normalized=normalized, note=note)
-
-    def skip_call(flt: Filter) -> bool:
-        assert isinstance(flt.callout, uuid.UUID)
-        reg = registry.get(flt.callout)
-        if reg is None or not reg.flags & CalloutRegisterFlag.CONDITIONAL_ON_FLOW:
-            return False
-        return not (flow_contexts or {}).get(reg.callout_id)
-
+    index = layer_index(engine, la)
+    caller = _Caller(engine, state, in_fixed, meta or MetaValues(), layer_data, flow_contexts)
+    by_condition = in_fixed.by_condition()
     token = CURRENT_ENGINE.set(engine)
     try:
         result = arbitrate(
             la.short_name,
             la.id,
-            state.evaluation_order(la),
-            in_fixed.by_condition(),
-            invoke,
-            is_registered,
-            skip_call,
+            index.snapshot(),
+            by_condition,
+            caller.invoke,
+            caller.is_registered,
+            caller.skip_call,
+            (cands for _, cands in index.candidates(by_condition)),
         )
     finally:
         CURRENT_ENGINE.reset(token)
+    _count(engine, la, result)
+    return result
+
+
+class _Caller:
+    """Calls one classification's callouts: builds their arguments, contains their faults."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        state: _EngineState,
+        in_fixed: IncomingValues,
+        in_meta: MetaValues,
+        layer_data: object,
+        flow_contexts: Mapping[int, int] | None,
+    ) -> None:
+        self.engine = engine
+        self.state = state
+        self.in_fixed = in_fixed
+        self.in_meta = in_meta
+        self.layer_data = layer_data
+        self.flow_contexts = flow_contexts or {}
+
+    def is_registered(self, flt: Filter) -> bool:
+        """The filter's callout has a registered classifyFn."""
+        key = flt.callout
+        return isinstance(key, uuid.UUID) and self.engine.registry.get(key) is not None
+
+    def skip_call(self, flt: Filter) -> bool:
+        """A CONDITIONAL_ON_FLOW callout with no context on this flow is not called."""
+        assert isinstance(flt.callout, uuid.UUID)
+        reg = self.engine.registry.get(flt.callout)
+        if reg is None or not reg.flags & CalloutRegisterFlag.CONDITIONAL_ON_FLOW:
+            return False
+        return not self.flow_contexts.get(reg.callout_id)
+
+    def invoke(self, flt: Filter, sub: Sublayer, out: ClassifyOut) -> CalloutCall:
+        """Call the filter's classifyFn with ``out`` and record what it left there."""
+        engine = self.engine
+        assert isinstance(flt.callout, uuid.UUID)
+        reg = engine.registry.get(flt.callout)
+        assert reg is not None and reg.classify is not None
+        callout = engine._state.callouts.get(flt.callout)
+        name = callout.name if callout else str(flt.callout)
+        saw_action, saw_rights = Action(out.action_type), out.rights
+        kfilter = KernelFilter.from_filter(
+            flt, sub.weight, reg.callout_id, engine.kernel_filter_contexts.get(flt.filter_id)
+        )
+        context = self.flow_contexts.get(reg.callout_id, 0)
+        args = (self.in_fixed, self.in_meta, self.layer_data, None, kfilter, context, out)
+        fault = self.contained(name, reg.classify, args)
+        fault = fault or _bad_writes(out)
+        if fault:
+            call = CalloutCall(name, saw_action, saw_rights, 0, 0, 0, Action.BLOCK, "", fault)
+            return replace(
+                call,
+                returned_action=_as_int(out.action_type),
+                returned_rights=_as_int(out.rights),
+                returned_flags=_as_int(out.flags),
+                note="callout fault: blocked",
+            )
+        written = int(out.action_type)
+        call = CalloutCall(
+            name, saw_action, saw_rights, written, out.rights, out.flags, Action.BLOCK, "", ""
+        )
+        normalized, note = normalise(flt.action_type, written, call.left_alone)
+        return replace(call, normalized=normalized, note=note)
+
+    def contained(self, name: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
+        """Run a classifyFn; return the fault text ("" when it behaved)."""
+        running = self.state.running
+        running.append(name)
+        budget = getattr(self.engine, "callout_budget", DEFAULT_CALLOUT_BUDGET)
+        start = time.perf_counter()
+        fault = ""
+        try:
+            fn(*args)
+        except KeyboardInterrupt:
+            raise  # the user stopping the program (see the module docstring)
+        except BaseException as err:  # a faulty callout must not take us down
+            fault = _describe(err)
+        finally:
+            running.pop()
+        elapsed = time.perf_counter() - start
+        if name in self.state.reentered:
+            self.state.reentered.discard(name)
+            fault = fault or (
+                "re-entered the engine: classifyFn called classify (refused; a classifyFn "
+                "must not call back into the classify path)"
+            )
+        if not fault and budget is not None and elapsed > budget:
+            fault = (
+                f"watchdog: classifyFn ran {elapsed:.3f} s, over the {budget:g} s budget "
+                "(in the kernel: DPC_WATCHDOG_VIOLATION)"
+            )
+        return fault
+
+
+def _describe(err: BaseException) -> str:
+    """``Type: message (at file:line)``: the innermost line of the callout's own code."""
+    frames = traceback.extract_tb(err.__traceback__)
+    if not frames:
+        return f"{type(err).__name__}: {err}"
+    here = os.path.dirname(os.path.abspath(__file__))
+    own = [f for f in frames[1:] if not os.path.abspath(f.filename).startswith(here)]
+    frame = (own or frames)[-1]
+    return f"{type(err).__name__}: {err} (at {frame.filename}:{frame.lineno})"
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _as_int(value: object) -> int:
+    return int(value) if _is_int(value) else 0  # type: ignore[call-overload]
+
+
+def _bad_writes(out: ClassifyOut) -> str:
+    """A fault text for a classify_out member that is not an integer ("" if all are)."""
+    for member in ("action_type", "rights", "flags"):
+        value = getattr(out, member)
+        if not _is_int(value):
+            return (
+                f"classifyFn left classify_out.{member} = {value!r} "
+                f"({type(value).__name__}), not an integer"
+            )
+    return ""
+
+
+def _count(engine: Engine, la: Layer, result: Classification) -> None:
+    """Update the layer's statistics and the veto log."""
     stats = engine.classify_log.statistics.setdefault(la.short_name, LayerStatistics())
     stats.classify_count += 1
     if result.action == Action.PERMIT:
@@ -162,4 +326,3 @@ def classify(
                 result.vetoed,
             )
         )
-    return result

@@ -1,16 +1,18 @@
 """Immutable records of one classification, and their plain-English explanation.
 
-The engine writes these; pictures, players and reports only read them.
+The engine writes these; pictures, players and reports only read them. What decided is
+recorded during the walk; the full trace (every filter's fate) is built on first read.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from wfpsim.objects import Action
-from wfpsim.values import Value
+from wfpsim.conditions import filter_matches
+from wfpsim.objects import Action, Filter, Sublayer
+from wfpsim.values import Value, display_field
 
 WRITE = 0x1  # FWPS_RIGHT_ACTION_WRITE
 ABSORB = 0x1  # FWPS_CLASSIFY_OUT_FLAG_ABSORB
@@ -110,16 +112,83 @@ class SublayerTrace:
     after: Decision
 
 
+@dataclass(frozen=True, slots=True)
+class SublayerRecord:
+    """What arbitration records while it walks one sublayer: the filters that *matched*.
+
+    Filters that did not match, and those after the one that ended the sublayer, are not
+    recorded: :meth:`WalkRecord.build` describes them only when someone asks.
+    """
+
+    sublayer: Sublayer
+    matched: Mapping[int, FilterStep]
+    ender: int | None
+    result: Action
+    result_filter: str | None
+    after: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class WalkRecord:
+    """Everything needed to build the full trace later: the order walked and the records."""
+
+    order: Sequence[tuple[Sublayer, Sequence[Filter]]]
+    values: Mapping[str, Value]
+    records: tuple[SublayerRecord, ...]
+
+    def build(self) -> tuple[SublayerTrace, ...]:
+        """Every filter's fate, sublayer by sublayer, with the failed condition's text."""
+        out = []
+        for (sub, filters), rec in zip(self.order, self.records, strict=True):
+            steps: list[FilterStep] = []
+            ended = False
+            for flt in filters:
+                recorded = rec.matched.get(flt.filter_id)
+                if recorded is not None:
+                    steps.append(recorded)
+                    ended = flt.filter_id == rec.ender
+                elif ended:
+                    steps.append(filter_step(flt, Effect.SKIPPED))
+                else:
+                    steps.append(_no_match(flt, self.values))
+            out.append(
+                SublayerTrace(
+                    sub.name, sub.weight, tuple(steps), rec.result, rec.result_filter, rec.after
+                )
+            )
+        return tuple(out)
+
+
+def filter_step(flt: Filter, effect: Effect, **extra: object) -> FilterStep:
+    """A :class:`FilterStep` for a filter."""
+    weight = flt.effective_weight
+    return FilterStep(flt.filter_id, flt.name, flt.action_type, weight, effect, **extra)  # type: ignore[arg-type]
+
+
+def _no_match(flt: Filter, values: Mapping[str, Value]) -> FilterStep:
+    match = filter_matches(flt.conditions, values)
+    failed = " OR ".join(c.describe() for c in match.failed)
+    field_name = match.failed[0].field if match.failed else ""
+    got = display_field(field_name, match.incoming) if match.incoming else "FWP_EMPTY"
+    return filter_step(flt, Effect.NO_MATCH, failed_condition=f"{failed} (value {got})")
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class Classification:
-    """The outcome of classifying at one layer, with the full trace."""
+    """The outcome of classifying at one layer, with the full trace (built when first read).
+
+    Arbitration records what decided (the decision, each sublayer's result, rights, vetoes,
+    callout calls); :attr:`sublayers` — every filter's fate and the condition that failed —
+    is built from that record the first time :meth:`explain`, a table, a picture or the
+    player reads it, and kept.
+    """
 
     layer: str
     layer_id: int | None
     values: Mapping[str, Value]
-    sublayers: tuple[SublayerTrace, ...]
-    action: Action
-    decision: Decision
+    walk: WalkRecord = field(repr=False, compare=False)
+    action: Action = Action.NONE_NO_MATCH
+    decision: Decision = field(default_factory=Decision)
     veto: bool = False
     absorbed: bool = False
     callouts_invoked: tuple[str, ...] = ()
@@ -127,6 +196,25 @@ class Classification:
     choices: tuple[str, ...] = field(default=())
     #: the hard permit a veto overrode (its filter name), when :attr:`veto` is set
     vetoed: str = ""
+    _built: list[tuple[SublayerTrace, ...]] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
+
+    @property
+    def sublayers(self) -> tuple[SublayerTrace, ...]:
+        """Every sublayer holding filters at the layer, each filter's fate (built on demand)."""
+        if not self._built:
+            self._built.append(self.walk.build())
+        return self._built[0]
+
+    @property
+    def sublayer_results(self) -> tuple[SublayerRecord, ...]:
+        """What each sublayer returned and the decision after it, without the full trace."""
+        return self.walk.records
+
+    def matched_steps(self) -> list[FilterStep]:
+        """The filters whose conditions matched, in evaluation order (no full trace built)."""
+        return [st for rec in self.walk.records for st in rec.matched.values()]
 
     @property
     def filter_id(self) -> int:

@@ -1,0 +1,261 @@
+"""Benchmark the engine: classification, adds, the netsh importer and CLI start-up, in one run.
+
+Prints, from one run:
+
+* microseconds per classification at ``ALE_AUTH_CONNECT_V4`` with 10 / 100 / 1,000 / 10,000
+  filters in the engine, for a value that matches no filter, one that matches one filter, and a
+  classification at a layer that holds no filter (``ALE_AUTH_LISTEN_V4``), with the ratios to
+  the 10-filter figures (issue 11's target: 1,000-vs-10 at most 3x);
+* the cost of one ``add_filter`` with 1,000 and with 100,000 filters already in the engine
+  (target: the same);
+* ``load_netsh`` time against the bare parse of the same bytes (read, wrap the two roots,
+  ``ElementTree.fromstring``) for every dump in ``../shared/data/wfp-dumps`` (target: at
+  most 2x);
+* ``wfpsim layers`` start-up time (a fresh interpreter each run), beside a bare interpreter's.
+
+Only public tools measure: ``time.perf_counter`` and ``statistics``. Every figure is the median
+of several repetitions; nothing is a pass/fail test (the targets are printed beside the figures).
+
+Run: ``.venv/bin/python benchmarks/bench_engine.py`` (``--dumps DIR`` for other dumps,
+``--add-sizes 1000,20000`` to keep a slow engine's run short, ``--quick`` for fewer repeats).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from wfpsim import Condition, Engine, Filter, Sublayer
+from wfpsim.netsh import load_netsh
+
+LAYER = "ALE_AUTH_CONNECT_V4"
+EMPTY_LAYER = "ALE_AUTH_LISTEN_V4"
+SIZES = (10, 100, 1_000, 10_000)
+SUBLAYERS = ("corp", "av", "vpn", "app")
+CHECKOUT = Path(__file__).resolve().parent.parent
+DUMPS = CHECKOUT.parent / "shared" / "data" / "wfp-dumps"
+
+
+def progress(text: str) -> None:
+    """Long work shows progress (on stderr, so the table stays clean)."""
+    print(f"  … {text}", file=sys.stderr, flush=True)
+
+
+def machine() -> str:
+    """One line naming the machine the figures were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = os.cpu_count() or 0
+    py = platform.python_implementation() + " " + platform.python_version()
+    return f"{cpu}, {cores} cores, {platform.system()} {platform.release()}, {py}"
+
+
+def address(i: int) -> str:
+    """The remote address filter ``i`` tests (when it tests one)."""
+    return f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
+
+
+def rule(i: int) -> Filter:
+    """Filter ``i`` of the classification policy: a port rule, every third with an address too.
+
+    Real policies look like this: most filters test a remote or local port, an address, an
+    application or a protocol for equality; a few use ranges or masks.
+    """
+    conditions = [Condition("IP_REMOTE_PORT", "EQUAL", 10_000 + i)]
+    if i % 3 == 0:
+        conditions.append(Condition("IP_REMOTE_ADDRESS", "EQUAL", address(i)))
+    if i % 5 == 0:
+        conditions.append(Condition("IP_PROTOCOL", "EQUAL", 6))
+    if i % 7 == 0:
+        conditions.append(Condition("IP_LOCAL_PORT", "RANGE", (1024, 65535)))
+    action = "BLOCK" if i % 2 else "PERMIT"
+    return Filter(f"rule {i}", LAYER, action, conditions, sublayer=SUBLAYERS[i % len(SUBLAYERS)])
+
+
+def engine_with(count: int) -> Engine:
+    """An engine holding ``count`` filters at :data:`LAYER`, in four sublayers."""
+    engine = Engine()
+    for i, name in enumerate(SUBLAYERS):
+        engine.add_sublayer(Sublayer(name, weight=0x1000 * (i + 1)))
+    with engine.session.transaction():
+        for i in range(count):
+            engine.add_filter(rule(i))
+    return engine
+
+
+def per_call_us(call: Callable[[], object], budget_s: float, repeats: int) -> float:
+    """Median microseconds per call over ``repeats`` batches sized to fill ``budget_s``."""
+    start = time.perf_counter()
+    call()
+    once = max(time.perf_counter() - start, 1e-7)
+    batch = max(1, int(budget_s / repeats / once))
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(batch):
+            call()
+        samples.append((time.perf_counter() - start) / batch * 1e6)
+    return statistics.median(samples)
+
+
+def classification(quick: bool) -> None:
+    """The classification table and its ratios."""
+    print("\nClassification at ALE_AUTH_CONNECT_V4 (µs per call, median)")
+    print(f"{'filters':>8} {'no match':>10} {'one match':>10} {'empty layer':>12}")
+    budget, repeats = (0.3, 5) if quick else (1.0, 7)
+    figures: dict[int, tuple[float, ...]] = {}
+    for count in SIZES:
+        progress(f"building an engine with {count:,} filters")
+        engine = engine_with(count)
+        hit = count // 2
+        one = {
+            "IP_REMOTE_PORT": 10_000 + hit,
+            "IP_REMOTE_ADDRESS": address(hit),
+            "IP_PROTOCOL": 6,
+            "IP_LOCAL_PORT": 50_000,
+        }
+        none = {**one, "IP_REMOTE_PORT": 80}
+        check = engine.classify(LAYER, one)
+        assert check.filter_name == f"rule {hit}", check.filter_name
+        assert engine.classify(LAYER, none).filter_name is None
+        progress(f"classifying with {count:,} filters")
+        figures[count] = tuple(
+            per_call_us(partial(engine.classify, layer, values), budget, repeats)
+            for layer, values in ((LAYER, none), (LAYER, one), (EMPTY_LAYER, {}))
+        )
+        a, b, c = figures[count]
+        print(f"{count:>8,} {a:>10.1f} {b:>10.1f} {c:>12.1f}")
+    base = figures[SIZES[0]]
+    print(f"ratios to {SIZES[0]} filters (target at 1,000: ≤ 3)")
+    for count in SIZES[1:]:
+        ratios = [now / then for now, then in zip(figures[count], base, strict=True)]
+        cells = " ".join(f"{r:>{w}.2f}" for r, w in zip(ratios, (10, 10, 12), strict=True))
+        print(f"{count:>8,} {cells}")
+
+
+def adds(sizes: list[int]) -> None:
+    """Per-add cost with ``sizes`` filters already in the engine."""
+    print("\nadd_filter with N filters in the engine (µs per add, median of batches)")
+    for count in sizes:
+        progress(f"filling an engine with {count:,} filters")
+        start = time.perf_counter()
+        engine = engine_with(count)
+        fill = time.perf_counter() - start
+        samples = []
+        serial = iter(range(count, count + 10_000))
+        for _ in range(5):
+            batch = [rule(next(serial)) for _ in range(100)]
+            start = time.perf_counter()
+            for flt in batch:
+                engine.add_filter(flt)
+            samples.append((time.perf_counter() - start) / len(batch) * 1e6)
+        median = statistics.median(samples)
+        print(f"{count:>8,} filters: {median:9.1f} µs per add   (filling took {fill:.1f} s)")
+
+
+def bare_parse(path: Path) -> ET.Element:
+    """The floor an importer is measured against: read, wrap the two roots, parse."""
+    text = path.read_bytes().decode("utf-8-sig")
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    return ET.fromstring(f"<netsh>{text}</netsh>")
+
+
+def best_of(call: Callable[[], object], repeats: int) -> float:
+    """Median seconds of ``repeats`` calls."""
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def imports(folder: Path, quick: bool) -> None:
+    """``load_netsh`` against the bare parse for every dump in ``folder``."""
+    print(f"\nImport of netsh dumps in {folder} (median seconds; target ≤ 2x bare parse)")
+    dumps = sorted(folder.glob("*.xml"))
+    if not dumps:
+        print("  no *.xml dumps found (give --dumps DIR)")
+        return
+    repeats = 3 if quick else 5
+    for path in dumps:
+        progress(f"importing {path.name}")
+        parse = best_of(partial(bare_parse, path), repeats)
+        load = best_of(partial(load_netsh, path), repeats)
+        report = load_netsh(path)[1]
+        size = path.stat().st_size / 1e6
+        print(
+            f"  {path.name:34} {size:5.1f} MB {report.filters:5} filters: import {load:6.3f} s, "
+            f"bare parse {parse:6.3f} s, ratio {load / parse:5.2f}"
+        )
+
+
+def startup(quick: bool) -> None:
+    """``wfpsim layers`` in a fresh interpreter, beside the interpreter alone."""
+    print("\nStart-up (median seconds of fresh processes)")
+    repeats = 5 if quick else 11
+
+    def run(*args: str) -> float:
+        samples = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, *args], check=True, stdout=subprocess.DEVNULL)
+            samples.append(time.perf_counter() - start)
+        return statistics.median(samples)
+
+    progress("starting wfpsim layers")
+    bare = run("-c", "pass")
+    layers = run("-m", "wfpsim", "layers")
+    print(f"  python -c pass        {bare:6.3f} s")
+    above = layers - bare
+    print(f"  wfpsim layers         {layers:6.3f} s   ({above:.3f} s above the interpreter)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every part and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dumps", type=Path, default=DUMPS, help="folder of netsh XML dumps")
+    parser.add_argument(
+        "--add-sizes",
+        default="1000,100000",
+        help="engine sizes for the per-add figure (comma-separated; default 1000,100000)",
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument(
+        "--only",
+        choices=("classify", "add", "import", "startup"),
+        action="append",
+        help="run only these parts (repeatable)",
+    )
+    args = parser.parse_args(argv)
+    parts = set(args.only or ("classify", "add", "import", "startup"))
+    print(f"wfpsim engine benchmark — {machine()}")
+    if "classify" in parts:
+        classification(args.quick)
+    if "add" in parts:
+        adds([int(s) for s in args.add_sizes.split(",") if s])
+    if "import" in parts:
+        imports(args.dumps, args.quick)
+    if "startup" in parts:
+        startup(args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
