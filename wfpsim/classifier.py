@@ -35,7 +35,7 @@ from wfpsim.arbitration import arbitrate, normalise
 from wfpsim.callouts import ClassifyOut, IncomingValues, KernelFilter, MetaValues
 from wfpsim.catalog import Layer, layer
 from wfpsim.conditions import coerce, field_for
-from wfpsim.errors import InvalidParameterError
+from wfpsim.errors import CalloutNotFoundError, InvalidParameterError
 from wfpsim.index import LayerIndex
 from wfpsim.kernel import CURRENT_ENGINE
 from wfpsim.objects import Action, Filter, Sublayer
@@ -123,18 +123,20 @@ def _state_of(engine: Engine) -> _EngineState:
 
 
 def layer_index(engine: Engine, la: Layer) -> LayerIndex:
-    """The layer's index, brought up to date with the engine's committed filters."""
+    """The layer's index, brought up to date with the engine's committed filters.
+
+    Reads the store only through its methods: the layer's ``generation`` (a number that
+    changes whenever the layer's filters or the sublayers may have), and, when it changed,
+    ``filters_on`` and ``sublayer_order``; the index then applies only the difference.
+    """
     index = _state_of(engine).layers.setdefault(la.name, LayerIndex())
-    snap = engine._state
-    generation = getattr(snap, "generation", None)
-    if generation is not None:  # the store keeps a per-layer change counter
-        gen = generation(la)
-        if gen != index.generation:
-            index.sync(gen, snap.filters_on(la), snap.sublayer_order)  # type: ignore[attr-defined]
-        return index
-    if index.generation is not snap:  # a store without the counter: any change is a new one
-        on_layer = {i: f for i, f in snap.filters.items() if f.layer == la}
-        index.sync(snap, on_layer, snap.sublayer_order)
+    if la.id is None:
+        return index  # a layer without a run-time id holds no filters
+    store = engine.store
+    generation = store.generation(la.id)
+    if generation != index.generation:
+        on_layer = {f.filter_id: f for f in store.filters_on(la.id)}
+        index.sync(generation, on_layer, store.sublayer_order)
     return index
 
 
@@ -221,8 +223,10 @@ class _Caller:
         assert isinstance(flt.callout, uuid.UUID)
         reg = engine.registry.get(flt.callout)
         assert reg is not None and reg.classify is not None
-        callout = engine._state.callouts.get(flt.callout)
-        name = callout.name if callout else str(flt.callout)
+        try:
+            name = engine.store.find_callout(flt.callout).name
+        except CalloutNotFoundError:  # registered but not added (FwpmCalloutAdd0 not called)
+            name = str(flt.callout)
         saw_action, saw_rights = Action(out.action_type), out.rights
         kfilter = KernelFilter.from_filter(
             flt, sub.weight, reg.callout_id, engine.kernel_filter_contexts.get(flt.filter_id)
