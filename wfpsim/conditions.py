@@ -15,9 +15,10 @@ with no condition matches everything.
 from __future__ import annotations
 
 import enum
+import operator
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from wfpsim.catalog import Field, Layer, condition, parse_guid
@@ -157,56 +158,98 @@ def field_for(layer: Layer, name: str) -> Field:
 def coerce(data_type: DataType, accepts: Sequence[DataType], raw: object, what: str) -> Value:
     """Turn friendly input into a typed value the field accepts.
 
+    A typed :class:`~wfpsim.values.Value` is checked, ``None`` is ``FWP_EMPTY``, a pair is a
+    range; anything else goes to the converter for the field's type (:data:`_FRIENDLY`).
+
     Raises:
         TypeMismatchError: ``raw`` cannot be a value of this field.
     """
     if isinstance(raw, Value):
-        if raw.type == DataType.RANGE_TYPE and isinstance(raw.data, Range):
-            ok = raw.data.low.type in accepts
-        else:
-            ok = raw.type in accepts or raw.type == DataType.EMPTY
-        if not ok:
-            valid = " or ".join(t.fwp_name for t in accepts)
-            raise TypeMismatchError(f"{what} takes {valid}, got {raw.type.fwp_name}")
-        return raw
+        return _checked(raw, accepts, what)
     if raw is None:
         return Value.empty()
     if isinstance(raw, (list, tuple)) and len(raw) == 2:
         low = coerce(data_type, [data_type], raw[0], what)
         high = coerce(data_type, [data_type], raw[1], what)
         return Value.range(low, high)
-    if data_type in INTEGER_BITS:
-        if isinstance(raw, str) and data_type == DataType.UINT32 and "." in raw:
-            if "/" in raw and DataType.V4_ADDR_MASK in accepts:
-                return Value.v4_addr_mask(raw)
-            return Value.ipv4(raw)
-        if isinstance(raw, str):
-            try:
-                raw = int(raw, 0)
-            except ValueError:
-                raise TypeMismatchError(
-                    f"{what} takes an integer ({data_type.fwp_name}), got {raw!r}"
-                ) from None
-        if not isinstance(raw, int):
-            raise TypeMismatchError(f"{what} takes an integer ({data_type.fwp_name}), got {raw!r}")
-        return Value.integer(data_type, raw)
-    if data_type == DataType.BYTE_ARRAY16_TYPE:
-        if isinstance(raw, str) and "/" in raw and DataType.V6_ADDR_MASK in accepts:
-            return Value.v6_addr_mask(raw)
-        if isinstance(raw, (str, bytes)):
-            return Value.ipv6(raw)
-    if data_type == DataType.BYTE_BLOB_TYPE:
-        if isinstance(raw, bytes):
-            return Value.blob(raw)
-        if isinstance(raw, str):
-            return Value.app_id(raw)
-    if data_type == DataType.BYTE_ARRAY6_TYPE and isinstance(raw, (str, bytes)):
-        data = raw if isinstance(raw, bytes) else bytes.fromhex(re.sub(r"[:-]", "", raw))
-        if len(data) == 6:
-            return Value(DataType.BYTE_ARRAY6_TYPE, data)
-    if data_type in STRINGISH and isinstance(raw, str):
-        return Value(data_type, raw)
-    raise TypeMismatchError(f"{what} takes {data_type.fwp_name}, got {raw!r}")
+    convert = _FRIENDLY.get(data_type)
+    if convert is None:
+        if data_type in INTEGER_BITS:
+            convert = _integer
+        elif data_type in STRINGISH:
+            convert = _string
+    value = convert(data_type, accepts, raw, what) if convert is not None else None
+    if value is None:
+        raise TypeMismatchError(f"{what} takes {data_type.fwp_name}, got {raw!r}")
+    return value
+
+
+def _checked(raw: Value, accepts: Sequence[DataType], what: str) -> Value:
+    """A typed value, if its type (a range's bound type) is one the field takes."""
+    if raw.type == DataType.RANGE_TYPE and isinstance(raw.data, Range):
+        ok = raw.data.low.type in accepts
+    else:
+        ok = raw.type in accepts or raw.type == DataType.EMPTY
+    if not ok:
+        valid = " or ".join(t.fwp_name for t in accepts)
+        raise TypeMismatchError(f"{what} takes {valid}, got {raw.type.fwp_name}")
+    return raw
+
+
+def _integer(data_type: DataType, accepts: Sequence[DataType], raw: object, what: str) -> Value:
+    """An integer field: an int, a numeric string, or a dotted IPv4 address (``/n`` a mask)."""
+    if isinstance(raw, str) and data_type == DataType.UINT32 and "." in raw:
+        if "/" in raw and DataType.V4_ADDR_MASK in accepts:
+            return Value.v4_addr_mask(raw)
+        return Value.ipv4(raw)
+    number = raw
+    if isinstance(raw, str):
+        try:
+            number = int(raw, 0)
+        except ValueError:
+            number = None
+    if not isinstance(number, int):
+        raise TypeMismatchError(f"{what} takes an integer ({data_type.fwp_name}), got {raw!r}")
+    return Value.integer(data_type, number)
+
+
+def _byte_array16(
+    data_type: DataType, accepts: Sequence[DataType], raw: object, what: str
+) -> Value | None:
+    """An IPv6 address field: text or 16 bytes (``/n`` a prefix, where the field takes one)."""
+    if isinstance(raw, str) and "/" in raw and DataType.V6_ADDR_MASK in accepts:
+        return Value.v6_addr_mask(raw)
+    return Value.ipv6(raw) if isinstance(raw, (str, bytes)) else None
+
+
+def _blob(data_type: DataType, accepts: Sequence[DataType], raw: object, what: str) -> Value | None:
+    """A byte blob: bytes as they are, a string as an app id (the path ``ALE_APP_ID`` holds)."""
+    if isinstance(raw, bytes):
+        return Value.blob(raw)
+    return Value.app_id(raw) if isinstance(raw, str) else None
+
+
+def _mac(data_type: DataType, accepts: Sequence[DataType], raw: object, what: str) -> Value | None:
+    """A MAC address: six bytes, or text with ``:``/``-`` separators."""
+    if not isinstance(raw, (str, bytes)):
+        return None
+    data = raw if isinstance(raw, bytes) else bytes.fromhex(re.sub(r"[:-]", "", raw))
+    return Value(DataType.BYTE_ARRAY6_TYPE, data) if len(data) == 6 else None
+
+
+def _string(
+    data_type: DataType, accepts: Sequence[DataType], raw: object, what: str
+) -> Value | None:
+    """SIDs, security descriptors, tokens and unicode strings are given as text."""
+    return Value(data_type, raw) if isinstance(raw, str) else None
+
+
+#: Friendly input → typed value, per field type (integers and strings by family).
+_FRIENDLY: dict[DataType, Callable[[DataType, Sequence[DataType], object, str], Value | None]] = {
+    DataType.BYTE_ARRAY16_TYPE: _byte_array16,
+    DataType.BYTE_BLOB_TYPE: _blob,
+    DataType.BYTE_ARRAY6_TYPE: _mac,
+}
 
 
 def resolve(layer: Layer, cond: Condition) -> Condition:
@@ -273,7 +316,9 @@ def matches(cond: Condition, incoming: Value) -> bool:
     Rules: no implicit conversion between types (a UINT32 never equals a UINT16); an
     ``FWP_EMPTY`` incoming value matches only EQUAL-to-empty ([UNDOCUMENTED] for the other
     match types — we say no match); PREFIX/NOT_PREFIX test that the value **ends with**
-    the condition, as the current Microsoft page documents.
+    the condition, as the current Microsoft page documents. Address masks, ranges and
+    security descriptors are matched by their kind of value; everything else by the match
+    type's comparison (:data:`_COMPARE`).
     """
     match = cond.match_type
     value = cond.typed
@@ -281,16 +326,15 @@ def matches(cond: Condition, incoming: Value) -> bool:
     if incoming.type == DataType.EMPTY or value.type == DataType.EMPTY:
         both_empty = incoming.type == value.type == DataType.EMPTY
         return both_empty if match == MatchType.EQUAL else False
-    got = incoming.data
     if isinstance(data, (V4AddrMask, V6AddrMask)):
-        hit = _in_network(data, incoming)
-        if match in (MatchType.EQUAL, MatchType.NOT_EQUAL):
-            return hit == (match == MatchType.EQUAL)
-        return False
-    if isinstance(data, Range):
-        if incoming.type != data.low.type:
+        if match not in (MatchType.EQUAL, MatchType.NOT_EQUAL):
             return False
-        return _le(data.low.data, got) and _le(got, data.high.data)
+        return _in_network(data, incoming) == (match == MatchType.EQUAL)
+    got = incoming.data
+    if isinstance(data, Range):
+        return (
+            incoming.type == data.low.type and _le(data.low.data, got) and _le(got, data.high.data)
+        )
     is_sd = value.type == DataType.SECURITY_DESCRIPTOR_TYPE and isinstance(data, str)
     if is_sd and isinstance(got, str) and str(data).upper().startswith(("D:", "O:", "G:")):
         granted = _sddl_grants(str(data), got)
@@ -299,30 +343,19 @@ def matches(cond: Condition, incoming: Value) -> bool:
         value.type == DataType.SECURITY_DESCRIPTOR_TYPE and incoming.type in STRINGISH
     ):
         return False
-    if match == MatchType.EQUAL:
-        return got == data
-    if match == MatchType.NOT_EQUAL:
-        return got != data
-    if match == MatchType.GREATER:
-        return not _le(got, data)
-    if match == MatchType.LESS:
-        return not _le(data, got)
-    if match == MatchType.GREATER_OR_EQUAL:
-        return _le(data, got)
-    if match == MatchType.LESS_OR_EQUAL:
-        return _le(got, data)
-    if match in FLAG_MATCHES and isinstance(got, int) and isinstance(data, int):
-        if match == MatchType.FLAGS_ALL_SET:
-            return got & data == data
-        if match == MatchType.FLAGS_ANY_SET:
-            return got & data != 0
-        return got & data == 0
-    if match == MatchType.EQUAL_CASE_INSENSITIVE and isinstance(got, str) and isinstance(data, str):
-        return got.casefold() == data.casefold()
-    if match in (MatchType.PREFIX, MatchType.NOT_PREFIX):
-        ends = _ends_with(got, data)
-        return ends if match == MatchType.PREFIX else not ends
-    return False
+    compare = _COMPARE.get(match)
+    return compare(got, data) if compare is not None else False
+
+
+def _flags(test: Callable[[int, int], bool]) -> Callable[[object, object], bool]:
+    def compare(got: object, data: object) -> bool:
+        return isinstance(got, int) and isinstance(data, int) and test(got, data)
+
+    return compare
+
+
+def _casefold_equal(got: object, data: object) -> bool:
+    return isinstance(got, str) and isinstance(data, str) and got.casefold() == data.casefold()
 
 
 def _in_network(data: V4AddrMask | V6AddrMask, incoming: Value) -> bool:
@@ -353,6 +386,23 @@ def _ends_with(got: object, data: object) -> bool:
     if isinstance(got, str) and isinstance(data, str):
         return got.endswith(data)
     return False
+
+
+#: A match type's comparison of the incoming value (``got``) with the condition's (``data``).
+_COMPARE: dict[MatchType, Callable[[object, object], bool]] = {
+    MatchType.EQUAL: operator.eq,
+    MatchType.NOT_EQUAL: operator.ne,
+    MatchType.GREATER: lambda got, data: not _le(got, data),
+    MatchType.LESS: lambda got, data: not _le(data, got),
+    MatchType.GREATER_OR_EQUAL: lambda got, data: _le(data, got),
+    MatchType.LESS_OR_EQUAL: _le,
+    MatchType.FLAGS_ALL_SET: _flags(lambda got, data: got & data == data),
+    MatchType.FLAGS_ANY_SET: _flags(lambda got, data: got & data != 0),
+    MatchType.FLAGS_NONE_SET: _flags(lambda got, data: got & data == 0),
+    MatchType.EQUAL_CASE_INSENSITIVE: _casefold_equal,
+    MatchType.PREFIX: lambda got, data: _ends_with(got, data),
+    MatchType.NOT_PREFIX: lambda got, data: not _ends_with(got, data),
+}
 
 
 @dataclass(frozen=True, slots=True)
