@@ -51,6 +51,8 @@ class IncomingValues:
     layer_id: int
     incoming_value: tuple[IncomingValue, ...]
     fields: tuple[Field, ...] = field(repr=False, default=())
+    #: the values by condition name, kept by :meth:`build` (what filter matching reads)
+    conditions: Mapping[str, Value] | None = field(repr=False, default=None, compare=False)
 
     @property
     def value_count(self) -> int:
@@ -75,6 +77,8 @@ class IncomingValues:
 
     def by_condition(self) -> dict[str, Value]:
         """Values keyed by ``FWPM_CONDITION_*`` name (what filter matching reads)."""
+        if self.conditions is not None:
+            return dict(self.conditions)
         return {
             f.condition: self.incoming_value[f.index].value
             for f in self.fields
@@ -84,11 +88,34 @@ class IncomingValues:
     @classmethod
     def build(cls, layer: Layer, values: Mapping[str, Value]) -> IncomingValues:
         """Every field of ``layer``; fields missing from ``values`` are ``FWP_EMPTY``."""
-        items = tuple(
-            IncomingValue(values.get(f.condition, Value.empty()) if f.condition else Value.empty())
-            for f in layer.fields
-        )
-        return cls(layer.id if layer.id is not None else -1, items, layer.fields)
+        empty_items, where, empty_by_condition = _template(layer)
+        items = list(empty_items)
+        by_condition = dict(empty_by_condition)
+        for name, value in values.items():
+            for index in where.get(name, ()):
+                items[index] = IncomingValue(value)
+                by_condition[name] = value
+        layer_id = layer.id if layer.id is not None else -1
+        return cls(layer_id, tuple(items), layer.fields, by_condition)
+
+
+_EMPTY = IncomingValue(Value.empty())
+_TEMPLATES: dict[str, tuple[tuple[IncomingValue, ...], dict[str, list[int]], dict[str, Value]]] = {}
+
+
+def _template(
+    layer: Layer,
+) -> tuple[tuple[IncomingValue, ...], dict[str, list[int]], dict[str, Value]]:
+    """A layer's all-``FWP_EMPTY`` values, where each condition sits, computed once."""
+    found = _TEMPLATES.get(layer.name)
+    if found is None:
+        where: dict[str, list[int]] = {}
+        for f in layer.fields:
+            if f.condition is not None:
+                where.setdefault(f.condition, []).append(f.index)
+        empty = {name: _EMPTY.value for name in where}
+        found = _TEMPLATES[layer.name] = ((_EMPTY,) * len(layer.fields), where, empty)
+    return found
 
 
 #: ``FWPS_METADATA_FIELD_*`` bits of ``currentMetadataValues`` (fwpsk.h).

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from wfpsim.arbitration import arbitrate, normalise
 from wfpsim.callouts import ClassifyOut, IncomingValues, KernelFilter, MetaValues
-from wfpsim.catalog import Layer, layer
+from wfpsim.catalog import Field, Layer, layer
 from wfpsim.conditions import coerce, field_for
 from wfpsim.errors import CalloutNotFoundError, InvalidParameterError
 from wfpsim.index import LayerIndex
@@ -76,6 +76,10 @@ class ClassifyLog:
     vetoes: list[VetoEvent] = field(default_factory=list)
 
 
+#: (layer name, field name as given) -> the field: names are resolved once per process
+_FIELDS: dict[tuple[str, str], Field] = {}
+
+
 def incoming_values(la: Layer, values: Mapping[str, Any] | None) -> dict[str, Value]:
     """Friendly field → value input to typed incoming values keyed by condition name.
 
@@ -84,7 +88,11 @@ def incoming_values(la: Layer, values: Mapping[str, Any] | None) -> dict[str, Va
     """
     out: dict[str, Value] = {}
     for name, raw in (values or {}).items():
-        fld = field_for(la, name)
+        fld = _FIELDS.get((la.name, name)) if isinstance(name, str) else None
+        if fld is None:
+            fld = field_for(la, name)
+            if isinstance(name, str):
+                _FIELDS[(la.name, name)] = fld
         assert fld.condition is not None and fld.type is not None
         tokens = (DataType.TOKEN_ACCESS_INFORMATION_TYPE, DataType.TOKEN_INFORMATION_TYPE)
         if fld.type == DataType.SECURITY_DESCRIPTOR_TYPE and isinstance(raw, str):

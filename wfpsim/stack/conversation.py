@@ -99,7 +99,7 @@ class Conversation:
         """
         c = step.classification
         by_callout = any(
-            st.filter_id == c.filter_id and st.callout is not None for _, st in c.steps()
+            st.filter_id == c.filter_id and st.callout is not None for st in c.matched_steps()
         )
         if step.action != Action.BLOCK or not by_callout:
             return True
