@@ -103,11 +103,11 @@ def test_a_callout_over_the_watchdog_budget_is_a_fault() -> None:
         args[-1].action_type = Action.PERMIT
 
     engine = engine_with(classify)
-    engine.callout_budget = 0.01  # type: ignore[attr-defined]
+    engine.callout_budget = 0.01
     action, fault = fault_of(engine)
     assert action == Action.BLOCK
     assert fault.startswith("watchdog") and "0.01 s budget" in fault
-    engine.callout_budget = None  # type: ignore[attr-defined]
+    engine.callout_budget = None
     assert engine.classify(LAYER, {}).action == Action.PERMIT
 
 

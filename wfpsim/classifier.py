@@ -263,7 +263,7 @@ class _Caller:
         """Run a classifyFn; return the fault text ("" when it behaved)."""
         running = self.state.running
         running.append(name)
-        budget = getattr(self.engine, "callout_budget", DEFAULT_CALLOUT_BUDGET)
+        budget = self.engine.callout_budget
         start = time.perf_counter()
         fault = ""
         try:

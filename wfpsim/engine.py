@@ -19,7 +19,7 @@ from typing import Any
 
 from wfpsim.callouts import KernelFilter, MetaValues
 from wfpsim.catalog import Layer, layer, parse_guid
-from wfpsim.classifier import ClassifyLog, LayerStatistics, classify
+from wfpsim.classifier import DEFAULT_CALLOUT_BUDGET, ClassifyLog, LayerStatistics, classify
 from wfpsim.conditions import Condition
 from wfpsim.errors import AlreadyExistsError, WfpError
 from wfpsim.flows import FlowTable
@@ -59,6 +59,9 @@ class Engine:
         self.debug_log: list[str] = []
         #: filter id -> ``FWPS_FILTER.context`` a notifyFn set on ADD_FILTER
         self.kernel_filter_contexts: dict[int, int] = {}
+        #: seconds one classifyFn call may take before the simulated watchdog makes it a
+        #: fault (None: no watchdog); see :mod:`wfpsim.classifier`
+        self.callout_budget: float | None = DEFAULT_CALLOUT_BUDGET
 
     # classification ---------------------------------------------------------------------
     def classify(
