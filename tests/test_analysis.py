@@ -220,3 +220,52 @@ def test_lint_and_diff_on_real_dumps(name: str) -> None:
             assert mine.sublayer == theirs.sublayer
             assert theirs.effective_weight >= mine.effective_weight
     assert not diff(engine, engine)
+
+
+# events ----------------------------------------------------------------------------------------
+def _logged() -> tuple[Engine, str]:
+    from wfpsim.stack import Stack
+    from wfpsim.stack.events import to_netsh_xml
+
+    engine = build(load(find("rules-that-never-apply")))
+    stack = Stack(engine)
+    stack.run("tcp", "outbound", "10.0.0.5:0", "198.51.100.7:8080")
+    stack.run("tcp", "outbound", "10.0.0.5:0", "198.51.100.7:80")
+    return engine, to_netsh_xml(stack.net_events)
+
+
+def test_a_drop_event_is_explained_by_its_filter() -> None:
+    """The simulated machine's own drop event names 'block 8080' at ALE_AUTH_CONNECT_V4."""
+    from wfpsim.analysis.events import explain_events, read_netevents
+
+    engine, xml = _logged()
+    explained = explain_events(engine, read_netevents(xml))
+    assert [(e.event.layer, e.filter.name if e.filter else None) for e in explained] == [
+        ("ALE_AUTH_CONNECT_V4", "block 8080")
+    ]
+    assert explained[0].event.remote == "198.51.100.7:8080"
+    assert "IP_REMOTE_PORT == 8080" in explained[0].text()
+
+
+def test_an_event_from_another_boot_is_said_to_be_absent() -> None:
+    """A filter id the dump does not hold: a note, not an error."""
+    from wfpsim.analysis.events import explain_events, read_netevents
+
+    engine, xml = _logged()
+    other = xml.replace("<filterId>4</filterId>", "<filterId>987654</filterId>")
+    (only,) = explain_events(engine, read_netevents(other))
+    assert only.filter is None and "another time" in only.note
+
+
+def test_netevents_in_utf16_and_hostile_xml() -> None:
+    """PowerShell's UTF-16 is read; a DOCTYPE is refused with a message that says so."""
+    from wfpsim.analysis.events import read_netevents
+    from wfpsim.errors import InvalidParameterError
+
+    xml = _logged()[1]
+    assert read_netevents(xml.encode("utf-16")) == read_netevents(xml)
+    bomb = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><netEvents/>'
+    with pytest.raises(InvalidParameterError, match="DOCTYPE"):
+        read_netevents(bomb)
+    with pytest.raises(InvalidParameterError, match="no <netEvents>"):
+        read_netevents("<wfpstate/>")
