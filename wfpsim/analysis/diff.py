@@ -23,6 +23,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from wfpsim.catalog import layer
 from wfpsim.engine import Engine
@@ -31,7 +32,7 @@ from wfpsim.objects import Callout, Filter, Provider, Sublayer
 #: The kinds of object a policy holds.
 Obj = Provider | Sublayer | Callout | Filter
 
-__all__ = ["Change", "KindDiff", "PolicyDiff", "diff"]
+__all__ = ["Change", "KindDiff", "PolicyDiff", "diff", "flows_diff"]
 
 #: The object kinds compared, in report order.
 KINDS = ("providers", "sublayers", "callouts", "filters")
@@ -227,3 +228,31 @@ def diff(before: Engine, after: Engine) -> PolicyDiff:
             raise TypeError(f"diff: {what} must be an Engine, got {type(engine).__name__}")
     parts = {kind: _kind(before, after, kind) for kind in KINDS}
     return PolicyDiff(**parts)
+
+
+def flows_diff(before: Engine, after: Engine, traffic_file: str) -> list[dict[str, Any]]:
+    """Run each ``[[traffic]]`` entry of a scenario file on both policies; compare verdicts.
+
+    Verdicts are PERMIT, BLOCK, DROP or DEPENDS (unknown callouts, see
+    :mod:`wfpsim.analysis.whatif`). Returns one row per flow:
+    ``{"flow", "before", "after", "changed"}``.
+    """
+    from wfpsim.analysis.flows import explain_flow
+    from wfpsim.runner import find
+    from wfpsim.scenario import load
+
+    rows: list[dict[str, Any]] = []
+    for t in load(find(traffic_file)).traffic:
+        verdicts = []
+        for engine in (before, after):
+            flow = explain_flow(
+                engine, t.kind, t.direction, t.local, t.remote, app=t.app, user=t.user,
+                listening=t.listening, payload=t.payload,
+            )  # fmt: skip
+            verdicts.append(flow.verdict)
+        name = t.name or f"{t.kind} {t.direction} {t.local} -> {t.remote}"
+        rows.append(
+            {"flow": name, "before": verdicts[0], "after": verdicts[1],
+             "changed": verdicts[0] != verdicts[1]}
+        )  # fmt: skip
+    return rows
