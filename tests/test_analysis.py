@@ -269,3 +269,18 @@ def test_netevents_in_utf16_and_hostile_xml() -> None:
         read_netevents(bomb)
     with pytest.raises(InvalidParameterError, match="no <netEvents>"):
         read_netevents("<wfpstate/>")
+
+
+# the overview picture --------------------------------------------------------------------------
+def test_machine_overview_counts_every_filter_by_layer_and_sublayer() -> None:
+    """Counts per cell add up to the engine's filters; callout cells are marked."""
+    from wfpsim.viz.overview import counts, machine_overview
+
+    engine = build(load(find("rules-that-never-apply")))
+    subs, rows = counts(engine)
+    assert [s.name for s in subs] == ["Policy", "Local rules"]
+    (row,) = rows
+    assert dict(row.cells["Policy"]) == {"PERMIT": 3, "BLOCK": 2}
+    assert dict(row.cells["Local rules"]) == {"PERMIT": 3, "BLOCK": 1, "CALLOUT": 1}
+    assert row.total == len(engine.filters())
+    assert "weight 0xf000" in machine_overview(engine).source
