@@ -480,3 +480,27 @@ def test_real_dumps_reference_no_unknown_layer_or_condition(dump: str) -> None:
     connection-policy callouts)."""
     unknown = _unknown(_dump_references(DUMPS / dump))
     assert unknown == {"layer": set(), "condition": set(), "name": set()}
+
+
+def test_header_field_synonyms_resolve() -> None:
+    """fwpsu.h's `#define` field synonyms (…_ICMP_TYPE, …_SIO_FIREWALL_SOCKET_PROPERTY) work."""
+    from wfpsim import ids
+
+    la = layer("INBOUND_TRANSPORT_V4")
+    assert la.field("FWPS_FIELD_INBOUND_TRANSPORT_V4_ICMP_TYPE") is la.field("IP_LOCAL_PORT")
+    assert la.field("IP_LOCAL_PORT").index == ids.FWPS_FIELD_INBOUND_TRANSPORT_V4_ICMP_TYPE
+    accept = layer("ALE_AUTH_RECV_ACCEPT_V4")
+    assert accept.field("SIO_FIREWALL_SOCKET_PROPERTY") is accept.field(
+        "ALE_SIO_FIREWALL_SYSTEM_PORT"
+    )
+    assert ids.FWPS_FIELD_OUTBOUND_NETWORK_CONNECTION_POLICY_V6_ICMP_CODE == 8
+
+
+def test_condition_flags_of_the_current_header() -> None:
+    """Every FWP_CONDITION_FLAG_* of fwptypes.h, the AppContainer loopback bits included."""
+    flags = catalog.condition_flags()
+    assert flags["FWP_CONDITION_FLAG_IS_LOOPBACK"] == 0x1
+    assert flags["FWP_CONDITION_FLAG_IS_APPCONTAINER_LOOPBACK"] == 0x00400000
+    assert flags["FWP_CONDITION_FLAG_IS_NON_APPCONTAINER_LOOPBACK"] == 0x00800000
+    assert flags["FWP_CONDITION_FLAG_IS_HONORING_POLICY_AUTHORIZE"] == 0x02000000
+    assert len(flags) == 23 and len(set(flags.values())) == 23

@@ -189,8 +189,9 @@ def read_sdk(folder: Path) -> dict[str, object]:
             if name in guids:
                 continue
             entry: dict[str, object] = {"ntddi": guard_of.get(name), "header": header}
-            if re.fullmatch(r"0x[0-9A-Fa-f]+|\d+", value):
-                entry["value"] = int(value, 0)
+            number = re.fullmatch(r"(0x[0-9A-Fa-f]+|\d+)(?:ui64|i64|[uUlL]*)", value)
+            if number:
+                entry["value"] = int(number.group(1), 0)
             else:
                 entry["alias_of"] = value
             defines.setdefault(name, entry)

@@ -98,6 +98,8 @@ def all_names() -> dict[str, Any]:
             out[la.runtime_name] = la.id
         for f in la.fields:
             out.setdefault(f.name, f.index)
+        for alias, target in la.field_aliases:  # fwpsu.h #defines, e.g. …_ICMP_TYPE
+            out.setdefault(alias, la.field(target).index)
     out.update({a.fwp_name: int(a) for a in Action})
     out.update({m.fwp_name: int(m) for m in MatchType})
     out.update({t.fwp_name: int(t) for t in DataType})

@@ -59,6 +59,7 @@ __all__ = [
     "builtin_sublayer",
     "builtin_sublayers",
     "condition",
+    "condition_flags",
     "conditions",
     "identifier",
     "identifiers",
@@ -140,6 +141,8 @@ class Layer:
     identifiers of the Vista-to-8.1 SDKs, read from their ``NTDDI_VERSION`` guard; measured
     for 10.0.x), ``ntddi`` that guard. ``documented=False`` marks a layer no header or
     Microsoft page names (real machines report it; ``note`` says what is known).
+    ``field_aliases`` are the header's ``#define`` synonyms of fields
+    (``FWPS_FIELD_INBOUND_TRANSPORT_V4_ICMP_TYPE`` for ``…_IP_LOCAL_PORT``).
     """
 
     name: str
@@ -160,6 +163,7 @@ class Layer:
     note: str | None = None
     ids_by_sdk: tuple[tuple[str, int], ...] = ()
     runtime_alias: str | None = None
+    field_aliases: tuple[tuple[str, str], ...] = ()
 
     @property
     def short_name(self) -> str:
@@ -290,6 +294,7 @@ def _layers() -> tuple[Layer, ...]:
                 note=raw.get("note"),
                 ids_by_sdk=tuple(sorted(raw.get("ids_by_sdk", {}).items())),
                 runtime_alias=raw.get("runtime_alias"),
+                field_aliases=tuple(raw.get("field_aliases", {}).items()),
             )
         )
     out.sort(key=lambda la: (la.id is None, la.id if la.id is not None else 0, la.name))
@@ -327,6 +332,12 @@ def _field_index(la: Layer) -> dict[str, Field]:
                 index.setdefault(f.condition, f)
                 index.setdefault(f.condition.removeprefix("FWPM_CONDITION_"), f)
                 index.setdefault(str(f.condition_guid).upper(), f)
+        for alias, target in la.field_aliases:  # fwpsu.h #defines (…_ICMP_TYPE)
+            found = index[target]
+            index.setdefault(alias, found)
+            index.setdefault(alias.removeprefix("FWPS_FIELD_"), found)
+            base = la.short_name.removesuffix("_DISCARD")
+            index.setdefault(alias.removeprefix(f"FWPS_FIELD_{base}_"), found)
         for alias, target in _raw()["aliases"].items():
             if target in index and alias.startswith("FWPM_CONDITION_"):
                 index.setdefault(alias, index[target])
@@ -415,6 +426,16 @@ def builtin_sublayer(key: str | uuid.UUID) -> SublayerInfo:
             if s.name == aliases.get(name, name):
                 return s
     raise SublayerNotFoundError(f"no built-in sublayer {key!r}")
+
+
+@cache
+def condition_flags() -> dict[str, int]:
+    """Every ``FWP_CONDITION_FLAG_*`` bit of ``fwptypes.h`` (SDK baseline), by name.
+
+    >>> hex(condition_flags()["FWP_CONDITION_FLAG_IS_APPCONTAINER_LOOPBACK"])
+    '0x400000'
+    """
+    return {name: int(entry["value"]) for name, entry in _raw()["condition_flags"].items()}
 
 
 UNIVERSAL = uuid.UUID("eebecc03-ced4-4380-819a-2734397b2b74")
