@@ -504,3 +504,21 @@ def test_condition_flags_of_the_current_header() -> None:
     assert flags["FWP_CONDITION_FLAG_IS_NON_APPCONTAINER_LOOPBACK"] == 0x00800000
     assert flags["FWP_CONDITION_FLAG_IS_HONORING_POLICY_AUTHORIZE"] == 0x02000000
     assert len(flags) == 23 and len(set(flags.values())) == 23
+
+
+@pytest.mark.skipif(not DUMPS.is_dir(), reason="the shared dumps are not beside the repo")
+@pytest.mark.parametrize(
+    ("dump", "filters"),
+    [
+        ("fanyi_wfpstate.xml", 200),
+        ("python_pi_burner_wfpstate.xml", 1050),
+        ("astralwfp_filters.xml", 1246),
+    ],
+)
+def test_real_dumps_import_without_catalog_skips(dump: str, filters: int) -> None:
+    """With the 26100 catalog every filter of the real dumps imports (the 22000 catalog skipped
+    2, 110 and 72 objects: PACKAGE_FAMILY_NAME filters and accept-redirect callouts)."""
+    from wfpsim.netsh import load_netsh
+
+    _engine, report = load_netsh(DUMPS / dump)
+    assert report.filters == filters and not report.skipped

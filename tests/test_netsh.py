@@ -101,8 +101,8 @@ def test_teaching_dump_imports_with_real_order() -> None:
 @pytest.mark.skipif(not DUMPS.is_dir(), reason="the shared dumps are not beside the repository")
 @pytest.mark.parametrize("name", ["python_pi_burner_wfpstate.xml", "astralwfp_filters.xml"])
 def test_large_dumps(name: str) -> None:
-    """1,000+ filter dumps import; only filters on a condition the SDK 22000 catalog lacks
-    (ALE_PACKAGE_FAMILY_NAME) are skipped, and the report names each one."""
+    """1,000+ filter dumps import; a filter is skipped only for a condition or layer the
+    catalog lacks (none since the SDK 26100 catalog), and the report names each one."""
     engine, report = load_netsh(DUMPS / name)
     assert report.filters > 900
     reasons = {s.split(": ", 1)[1][:40] for s in report.skipped}
