@@ -2,7 +2,8 @@
 
 A ```text block that directly follows a ```python block (nothing but blank lines between) is
 the output that block prints: it is compared with what the block really printed (trailing
-spaces ignored). To show output that is not deterministic, put a sentence between the two
+spaces ignored). Every ``$ wfpsim ...`` line of any block runs too (see
+:func:`test_every_wfpsim_command_runs_as_printed`). To show output that is not deterministic, put a sentence between the two
 blocks. Other fences (```bash, ```text elsewhere, plain ```) are not run.
 
 Each block runs in a fresh temporary directory shared by all blocks, so a block that writes
@@ -17,6 +18,7 @@ import difflib
 import io
 import os
 import re
+import shlex
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,3 +115,58 @@ def test_every_python_block_runs_as_printed(tmp_path: Path) -> None:
                     )
     finally:
         os.chdir(cwd)
+
+
+#: README commands show a few placeholders a reader replaces with their own file; the test runs
+#: them with a real file of the same kind.
+PLACEHOLDERS = {
+    "my-policy.toml": str(README.parent / "wfpsim" / "scenarios" / "weight-ranges.toml"),
+    "wfpstate.xml": str(README.parent / "notebooks" / "data" / "fanyi_wfpstate.xml"),
+}
+#: Commands whose documented exit status may be 1: a student's exercise not solved yet.
+MAY_FAIL = {("exercise", "check", "ex03")}
+
+
+def commands(markdown: str) -> list[tuple[int, str]]:
+    """Every ``$ wfpsim ...`` line of the fenced blocks: (README line, command without comment).
+
+    >>> commands("```text\\n$ wfpsim layers   # all\\n```\\n")
+    [(2, 'wfpsim layers')]
+    """
+    out = []
+    for block in blocks(markdown):
+        for offset, line in enumerate(block.text.splitlines(), start=1):
+            if line.startswith("$ wfpsim"):
+                out.append((block.line + offset, line[2:].split("  #")[0].strip()))
+    return out
+
+
+def test_every_wfpsim_command_runs_as_printed(tmp_path: Path) -> None:
+    """Each `$ wfpsim ...` line runs (placeholders swapped for real files, `[--opt]` given)."""
+    from wfpsim.cli import main
+
+    found = commands(README.read_text(encoding="utf-8"))
+    assert len(found) >= 5
+    failures = []
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        for line, command in found:
+            argv = [PLACEHOLDERS.get(w.strip("[]"), w.strip("[]")) for w in shlex.split(command)]
+            out, err, crash = io.StringIO(), io.StringIO(), ""
+            try:
+                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                    status = main(argv[1:])
+            except SystemExit as exit_:
+                status = exit_.code if isinstance(exit_.code, int) else 1
+            except Exception:
+                status, crash = -1, traceback.format_exc()
+            allowed = {0, 1} if tuple(argv[1:4]) in MAY_FAIL else {0}
+            if status not in allowed or crash:
+                failures.append(
+                    f"README.md line {line}: `{command}` exited {status}:\n"
+                    f"{(crash or err.getvalue())[-1500:]}"
+                )
+    finally:
+        os.chdir(cwd)
+    assert not failures, "\n\n".join(failures)
