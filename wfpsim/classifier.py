@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any
 from wfpsim.arbitration import arbitrate, normalise
 from wfpsim.callouts import ClassifyOut, IncomingValues, KernelFilter, MetaValues
 from wfpsim.catalog import Field, Layer, layer
-from wfpsim.conditions import coerce, field_for
+from wfpsim.coercion import coerce
+from wfpsim.conditions import field_for
 from wfpsim.errors import CalloutNotFoundError, InvalidParameterError
 from wfpsim.index import LayerIndex
 from wfpsim.kernel import CURRENT_ENGINE
