@@ -138,7 +138,10 @@ def layer_index(engine: Engine, la: Layer) -> LayerIndex:
     changes whenever the layer's filters or the sublayers may have), and, when it changed,
     ``filters_on`` and ``sublayer_order``; the index then applies only the difference.
     """
-    index = _state_of(engine).layers.setdefault(la.name, LayerIndex())
+    layers = _state_of(engine).layers
+    index = layers.get(la.name)
+    if index is None:
+        index = layers[la.name] = LayerIndex()
     if la.id is None:
         return index  # a layer without a run-time id holds no filters
     store = engine.store
