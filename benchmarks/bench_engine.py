@@ -64,7 +64,14 @@ def machine() -> str:
         pass
     cores = os.cpu_count() or 0
     py = platform.python_implementation() + " " + platform.python_version()
-    return f"{cpu}, {cores} cores, {platform.system()} {platform.release()}, {py}"
+    return f"{cpu}, {cores} cores, {platform.system()} {platform.release()}, {py}, {load()}"
+
+
+def load() -> str:
+    """The machine's load average (the figures are only as quiet as the machine)."""
+    if not hasattr(os, "getloadavg"):
+        return "load average unknown"
+    return "load average {:.1f} / {:.1f} / {:.1f} (1/5/15 min)".format(*os.getloadavg())
 
 
 def address(i: int) -> str:
@@ -258,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         imports(args.dumps, args.quick)
     if "startup" in parts:
         startup(args.quick)
+    print(f"\nat the end: {load()}")
     return 0
 
 
