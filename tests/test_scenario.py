@@ -266,3 +266,93 @@ def test_unregister_before_a_classification(tmp_path: Path) -> None:
     )
     with pytest.raises(ScenarioError, match="unregister must be a list of callout names"):
         run(path)
+
+
+@pytest.fixture(autouse=True)
+def _forget_scenario_modules() -> None:
+    """Each test's modules (written to its own folder) are imported afresh."""
+    for name in ("mydrivers", "mycallouts"):
+        sys.modules.pop(name, None)
+
+
+DRIVERS = """
+import pathlib
+MARK = pathlib.Path(__file__).with_name("imported.mark")
+MARK.write_text("imported")
+
+class Raising:
+    def __init__(self, engine):
+        self.engine = engine
+    def driver_entry(self):
+        raise SystemExit("a driver calling exit()")
+    def unload(self):
+        pass
+
+class FailsUnload:
+    def __init__(self, engine):
+        pass
+    def driver_entry(self):
+        return 0
+    def unload(self):
+        raise KeyError("gone")
+
+def two_arguments(engine, extra):
+    pass
+
+def classify(a, b, c, d, e, f, g):
+    pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("driver", "needle"), [("Raising", "SystemExit"), ("FailsUnload", "KeyError")]
+)
+def test_a_raising_driver_is_a_fault_and_never_exit_0(
+    tmp_path: Path, driver: str, needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A [[driver]] that raises (SystemExit included) is contained, reported as a FAULT, and
+    the run exits 1 — its entries were not all checked."""
+    (tmp_path / "mydrivers.py").write_text(DRIVERS)
+    path = write(
+        tmp_path,
+        f'[[driver]]\nload = "mydrivers:{driver}"\n'
+        '[[classify]]\nlayer = "ALE_AUTH_CONNECT_V4"\nexpect = { action = "PERMIT" }\n',
+    )
+    result = run(path)
+    assert not result.ok and needle in " ".join(result.faults)
+    assert main(["run", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "FAULT:" in out and needle in out
+    assert main(["run", str(path), "--json"]) == 1
+    assert needle in " ".join(json.loads(capsys.readouterr().out)["faults"])
+
+
+def test_functions_of_the_wrong_signature_are_refused_before_running(tmp_path: Path) -> None:
+    """A driver or callout function that cannot be called as the engine calls it: exit 2."""
+    (tmp_path / "mydrivers.py").write_text(DRIVERS)
+    path = write(tmp_path, '\n[[driver]]\nload = "mydrivers:two_arguments"\n')
+    with pytest.raises(ScenarioError, match=r"\[\[driver\]\] #1 .*line 2.*Driver\(engine\)"):
+        run(path)
+    path = write(
+        tmp_path,
+        '[[callout]]\nname = "c"\nlayer = "ALE_AUTH_CONNECT_V4"\nnotify = "mydrivers:classify"\n',
+    )
+    with pytest.raises(ScenarioError, match=r"notify\(notify_type, filter_key, filter\)"):
+        run(path)
+
+
+def test_reading_a_policy_runs_none_of_its_code(tmp_path: Path) -> None:
+    """Loading or drawing a scenario imports none of the modules it names; running does."""
+    (tmp_path / "mydrivers.py").write_text(DRIVERS)
+    path = write(
+        tmp_path,
+        '[[callout]]\nname = "c"\nlayer = "ALE_AUTH_CONNECT_V4"\nclassify = "mydrivers:classify"\n'
+        '[[filter]]\nname = "f"\nlayer = "ALE_AUTH_CONNECT_V4"\naction = "CALLOUT_INSPECTION"\n'
+        'callout = "c"\n[[driver]]\nload = "mydrivers:FailsUnload"\n',
+    )
+    mark = tmp_path / "imported.mark"
+    load(path)
+    assert main(["draw", str(path), "--out", str(tmp_path / "w.dot")]) == 0
+    assert not mark.exists() and "mydrivers" not in sys.modules
+    run(path)
+    assert mark.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -11,6 +12,7 @@ from typing import Any
 from wfpsim.engine import Engine
 from wfpsim.errors import WfpError
 from wfpsim.scenario import Scenario, ScenarioError, load
+from wfpsim.scenario_code import Code, resolve
 from wfpsim.stack import Journey, Stack
 from wfpsim.trace import Classification, Effect
 from wfpsim.traffic import check_traffic
@@ -50,12 +52,17 @@ class RunResult:
     traffic: tuple[TrafficResult, ...] = ()
     stack: Stack | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: faults of the scenario's own code (a driver that raised), one line each
+    faults: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        """Every expectation held."""
+        """Every entry ran and every expectation held (no fault, nothing left unchecked)."""
         failed = [r.failures for r in self.classifications] + [t.failures for t in self.traffic]
-        return not any(failed)
+        ran_all = len(self.classifications) == len(self.scenario.classifications) and len(
+            self.traffic
+        ) == len(self.scenario.traffic)
+        return ran_all and not self.faults and not any(failed)
 
     @property
     def log(self) -> list[str]:
@@ -83,8 +90,25 @@ def find(name_or_path: str) -> Path:
     )
 
 
-def build(scenario: Scenario, engine: Engine | None = None) -> Engine:
-    """Add the scenario's objects to an engine (a new one by default) and register callouts."""
+def build(
+    scenario: Scenario,
+    engine: Engine | None = None,
+    *,
+    run_code: bool = True,
+    code: Code | None = None,
+) -> Engine:
+    """Add the scenario's objects to an engine (a new one by default) and register callouts.
+
+    Args:
+        scenario: a loaded scenario.
+        engine: add to this engine (a new one by default).
+        run_code: import the Python functions the scenario names (:func:`resolve`). False
+            reads the policy only: callouts naming a Python ``classify`` are added but left
+            unregistered, so no code of the scenario's runs (``wfpsim draw`` does this).
+        code: functions already imported by :func:`resolve` (``run_code`` is then implied).
+    """
+    if code is None and run_code:
+        code = resolve(scenario)
     engine = engine or Engine()
     where = scenario.path
     try:
@@ -92,10 +116,17 @@ def build(scenario: Scenario, engine: Engine | None = None) -> Engine:
             engine.add_sublayer(sub)
         for spec in scenario.callouts:
             engine.add_callout(spec.callout)
-            if spec.registered:
-                engine.register_callout(
-                    spec.callout.key, spec.classify, spec.notify, spec.flow_delete
-                )
+            if not spec.registered:
+                continue
+            if spec.builtin is not None:
+                fns = (spec.builtin, None, None)
+                if code is not None:
+                    fns = (spec.builtin, *code.callouts[spec.callout.key][1:])
+            elif code is not None:
+                fns = code.callouts[spec.callout.key]
+            else:
+                continue  # reading only: a Python callout stays unregistered
+            engine.register_callout(spec.callout.key, *fns)
     except WfpError as err:
         raise ScenarioError(f"{where}: {err}", err) from None
     for index, flt in enumerate(scenario.filters):
@@ -108,6 +139,27 @@ def build(scenario: Scenario, engine: Engine | None = None) -> Engine:
                 f"{where}: [[filter]] #{index + 1} {flt.name!r}{at}: {err}", err
             ) from None
     return engine
+
+
+def _fault(what: str, err: BaseException) -> str:
+    """One line for an exception raised by a scenario's own code, with where it was raised."""
+    frames = traceback.extract_tb(err.__traceback__)
+    at = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{what} raised {type(err).__name__}: {err}{at}"
+
+
+def _contained(what: str, faults: list[str], fn: Any, *args: Any) -> tuple[bool, Any]:
+    """Call a scenario's own function; a raise (SystemExit included) becomes a fault.
+
+    ``KeyboardInterrupt`` is let through: it is the user stopping the run, not the code's fault.
+    """
+    try:
+        return True, fn(*args)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:
+        faults.append(_fault(what, err))
+        return False, None
 
 
 def _expected(key: str, want: Any) -> Any:
@@ -150,19 +202,36 @@ def check(result: Classification, expect: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def run(name_or_path: str | Path, engine: Engine | None = None) -> RunResult:
-    """Load, build, load drivers, classify, run the traffic, unload; check expectations."""
+    """Load, build, load drivers, classify, run the traffic, unload; check expectations.
+
+    A driver whose constructor, ``driver_entry()`` or ``unload()`` raises — or whose
+    ``driver_entry()`` returns a failure status — is a *fault* of the scenario's code: it is
+    recorded in :attr:`RunResult.faults`, the entries that could not run are not checked, and
+    :attr:`RunResult.ok` is False (``wfpsim run`` exits 1, never 0).
+    """
     scenario = load(find(str(name_or_path)))
-    engine = build(scenario, engine)
+    code = resolve(scenario)
+    engine = build(scenario, engine, code=code)
+    faults: list[str] = []
     drivers = []
-    for spec in scenario.drivers:
-        driver = spec.factory(engine)
-        status = driver.driver_entry()
+    for spec, factory in zip(scenario.drivers, code.drivers, strict=True):
+        what = f"[[driver]] #{spec.index + 1} {spec.name!r}"
+        ok, driver = _contained(f"{what}: creating it", faults, factory, engine)
+        if not ok:
+            break
+        ok, status = _contained(f"{what}: driver_entry()", faults, driver.driver_entry)
+        if not ok:
+            break
         if status:
-            raise ScenarioError(
-                f"{scenario.path}: [[driver]] {spec.name!r}: DriverEntry failed with status "
-                f"0x{status:08X} (see the debug log: {engine.debug_log[-1:]})"
+            shown = f"0x{status:08X}" if isinstance(status, int) else repr(status)
+            faults.append(
+                f"{what}: DriverEntry failed with status {shown} (see the debug log: "
+                f"{engine.debug_log[-1:]})"
             )
-        drivers.append(driver)
+            break
+        drivers.append((what, driver))
+    if faults:
+        return RunResult(scenario, engine, faults=tuple(faults))
     results = []
     for cspec in scenario.classifications:
         for callout in cspec.unregister:
@@ -189,9 +258,9 @@ def run(name_or_path: str | Path, engine: Engine | None = None) -> RunResult:
             ) from None
         failures = check_traffic(journey.to_json(t.index), t.expect)
         journeys.append(TrafficResult(t.index, t.name, journey, failures))
-    for driver in reversed(drivers):
-        driver.unload()
-    return RunResult(scenario, engine, tuple(results), tuple(journeys), stack)
+    for what, driver in reversed(drivers):
+        _contained(f"{what}: unload()", faults, driver.unload)
+    return RunResult(scenario, engine, tuple(results), tuple(journeys), stack, faults=tuple(faults))
 
 
 def to_json(c: Classification, index: int) -> dict[str, Any]:
@@ -221,6 +290,8 @@ def report_json(result: RunResult) -> dict[str, Any]:
             item["expectation_failures"] = list(r.failures)
         out.append(item)
     doc: dict[str, Any] = {"classifications": out}
+    if result.faults:
+        doc["faults"] = list(result.faults)
     if result.scenario.traffic or result.scenario.drivers:
         traffic = []
         for t in result.traffic:
@@ -291,6 +362,9 @@ def report_text(result: RunResult) -> str:
         lines += ["  " + line for line in t.journey.describe().splitlines()]
         lines += [f"  log: {line}" for line in t.journey.log]
         lines += [f"  EXPECTATION FAILED: {f}" for f in t.failures]
+    lines += [f"FAULT: {f}" for f in result.faults]
+    if result.faults:
+        lines.append("the scenario's own code faulted: its entries were not all run or checked")
     checked = [r.failures for r in result.classifications if sc.classifications[r.index].expect]
     checked += [t.failures for t in result.traffic if sc.traffic[t.index].expect]
     if checked:

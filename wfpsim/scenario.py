@@ -27,18 +27,17 @@ its line and the ``FWP_E_*`` code where one applies. Unknown keys are errors.
 
 from __future__ import annotations
 
-import importlib
 import re
-import sys
 import tomllib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from wfpsim.callouts import BuiltinCallout
 from wfpsim.catalog import layer, parse_guid
+from wfpsim.checking import check_function_ref, check_keys
 from wfpsim.conditions import Condition, MatchType
 from wfpsim.errors import WfpError
 from wfpsim.objects import Action, Callout, Filter, FilterFlag, Sublayer, Weight
@@ -100,13 +99,19 @@ class ScenarioError(WfpError):
 
 @dataclass(frozen=True, slots=True)
 class CalloutSpec:
-    """A callout entry: the management object plus how (and whether) it is registered."""
+    """A callout entry: the management object plus how (and whether) it is registered.
+
+    The Python functions it names stay names (``"package.module:function"``) until a run
+    imports them (:func:`wfpsim.runner.resolve`): reading a policy runs none of its code.
+    """
 
     callout: Callout
-    classify: Callable[..., Any]
-    notify: Callable[..., Any] | None
-    flow_delete: Callable[..., Any] | None
+    builtin: BuiltinCallout | None
+    classify: str | None
+    notify: str | None
+    flow_delete: str | None
     registered: bool
+    index: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,14 +175,7 @@ class _Loader:
         self.where = label + (f" (line {line})" if line else "") + ": "
 
     def check_keys(self, entry: Mapping[str, Any], allowed: set[str], what: str) -> None:
-        if not isinstance(entry, Mapping):
-            raise self.fail(f"{what} must be a table, got {entry!r}")
-        unknown = sorted(set(entry) - allowed)
-        if unknown:
-            raise self.fail(
-                f"unknown key(s) {', '.join(map(repr, unknown))} in {what}; "
-                f"valid keys: {', '.join(sorted(allowed))}"
-            )
+        check_keys(entry, allowed, what)
 
     def require(self, entry: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
         if key not in entry:
@@ -220,33 +218,6 @@ def _condition_value(raw: Any) -> Any:
     return _integer(raw)
 
 
-def resolve_function(spec: str, base: Path | None) -> Callable[..., Any]:
-    """Import ``package.module:function``; the scenario's folder is searched too."""
-    module_name, _, attr = spec.partition(":")
-    if not module_name or not attr:
-        raise ValueError(f"{spec!r} is not 'package.module:function'")
-    try:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            if base is None:
-                raise
-            sys.path.insert(0, str(base))
-            try:
-                module = importlib.import_module(module_name)
-            finally:
-                sys.path.remove(str(base))
-    except ImportError as err:
-        raise ValueError(
-            f"cannot import {module_name!r} for {spec!r} ({err}); put the module on the Python "
-            "path or next to the scenario file"
-        ) from None
-    fn = getattr(module, attr, None)
-    if not callable(fn):
-        raise ValueError(f"{module_name} has no function {attr!r}")
-    return fn  # type: ignore[no-any-return]
-
-
 def load(path: str | Path, text: str | None = None) -> Scenario:
     """Read and check a scenario file (``text`` overrides reading ``path``)."""
     path = Path(path)
@@ -269,10 +240,9 @@ def load(path: str | Path, text: str | None = None) -> Scenario:
     for section in SECTIONS:
         if section in data and not isinstance(data[section], list):
             raise ld.fail(f"{section!r} must be an array of tables: write [[{section}]]")
-    base = path.parent if path.name else None
     try:
         sublayers = tuple(_sublayer(ld, i, e) for i, e in enumerate(data.get("sublayer", [])))
-        callouts = tuple(_callout(ld, i, e, base) for i, e in enumerate(data.get("callout", [])))
+        callouts = tuple(_callout(ld, i, e) for i, e in enumerate(data.get("callout", [])))
         filters = tuple(_filter(ld, i, e) for i, e in enumerate(data.get("filter", [])))
         classify = tuple(_classify(ld, i, e) for i, e in enumerate(data.get("classify", [])))
         traffic = []
@@ -282,7 +252,7 @@ def load(path: str | Path, text: str | None = None) -> Scenario:
         drivers = []
         for i, e in enumerate(data.get("driver", [])):
             ld.at("driver", i, e)
-            drivers.append(parse_driver(e, lambda spec: resolve_function(spec, base)))
+            drivers.append(parse_driver(i, e))
         ld.where = ""
         for key in ("auditing", "allow_events"):
             if not isinstance(data.get(key, False), bool):
@@ -317,31 +287,45 @@ def _sublayer(ld: _Loader, index: int, entry: Mapping[str, Any]) -> Sublayer:
     return Sublayer(name, weight, ld.guid_key(entry, "sublayer"), str(entry.get("description", "")))
 
 
-def _callout(ld: _Loader, index: int, entry: Mapping[str, Any], base: Path | None) -> CalloutSpec:
+def _callout(ld: _Loader, index: int, entry: Mapping[str, Any]) -> CalloutSpec:
     ld.at("callout", index, entry)
     ld.check_keys(entry, KEYS["callout"], "[[callout]]")
     name = ld.require(entry, "name", str)
     la = ld.require(entry, "layer", (str, int))
     callout = Callout(name, la, ld.guid_key(entry, "callout"), str(entry.get("description", "")))
     builtin = {k: entry[k] for k in BUILTIN_KEYS if k in entry}
-    if "classify" in entry:
+    refs = {
+        k: check_function_ref(entry[k], k) if k in entry else None
+        for k in ("classify", "notify", "flow_delete")
+    }
+    behaviour = None
+    if refs["classify"] is not None:
         if builtin:
             raise ld.fail(
                 f"give either classify = 'module:function' or a built-in behaviour "
                 f"({', '.join(sorted(builtin))}), not both"
             )
-        classify = resolve_function(str(entry["classify"]), base)
     else:
         for key in ("clear_write_right", "respect_write_right", "absorb"):
             if key in builtin and not isinstance(builtin[key], bool):
                 raise ld.fail(f"{key} = {builtin[key]!r} must be true or false")
-        classify = BuiltinCallout(**builtin)
-    notify = resolve_function(str(entry["notify"]), base) if "notify" in entry else None
-    fdel = resolve_function(str(entry["flow_delete"]), base) if "flow_delete" in entry else None
+        if "returns" in builtin and not isinstance(builtin["returns"], str):
+            raise ld.fail(
+                f"returns = {builtin['returns']!r}: give PERMIT, BLOCK, CONTINUE or NOTHING"
+            )
+        behaviour = BuiltinCallout(**builtin)
     registered = entry.get("registered", True)
     if not isinstance(registered, bool):
         raise ld.fail(f"registered = {registered!r} must be true or false")
-    return CalloutSpec(callout, classify, notify, fdel, registered)
+    return CalloutSpec(
+        callout,
+        behaviour,
+        refs["classify"],
+        refs["notify"],
+        refs["flow_delete"],
+        registered,
+        index,
+    )
 
 
 def _weight(raw: Any) -> Weight | int | None:

@@ -20,10 +20,11 @@ expect = { verdict = "PERMIT" }         # optional: verdict, decided_at, decided
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from wfpsim.checking import check_function_ref, check_keys, check_type
 from wfpsim.errors import InvalidParameterError
 
 TRAFFIC_KEYS = {
@@ -65,10 +66,12 @@ class TrafficSpec:
 @dataclass(frozen=True, slots=True)
 class DriverSpec:
     """One ``[[driver]]`` entry: a class or function taking the engine and returning an
-    object with ``driver_entry()`` and ``unload()``."""
+    object with ``driver_entry()`` and ``unload()`` (named here, imported by a run)."""
 
     name: str
-    factory: Callable[..., Any]
+    #: ``"package.module:Class"``, imported only when the scenario runs
+    load: str
+    index: int = 0
 
 
 def parse_traffic(index: int, entry: Mapping[str, Any]) -> TrafficSpec:
@@ -79,12 +82,7 @@ def parse_traffic(index: int, entry: Mapping[str, Any]) -> TrafficSpec:
     """
     from wfpsim.stack.host import parse_endpoint
 
-    unknown = sorted(set(entry) - TRAFFIC_KEYS)
-    if unknown:
-        raise InvalidParameterError(
-            f"unknown key(s) {', '.join(map(repr, unknown))} in [[traffic]]; valid keys: "
-            + ", ".join(sorted(TRAFFIC_KEYS))
-        )
+    check_keys(entry, TRAFFIC_KEYS, "[[traffic]]")
     for key in ("kind", "direction", "local", "remote"):
         if key not in entry:
             raise InvalidParameterError(f"missing required key {key!r}")
@@ -133,19 +131,14 @@ def parse_traffic(index: int, entry: Mapping[str, Any]) -> TrafficSpec:
     )
 
 
-def parse_driver(
-    entry: Mapping[str, Any], resolve: Callable[[str], Callable[..., Any]]
-) -> DriverSpec:
-    """Check one ``[[driver]]`` table; ``resolve`` imports ``module:attribute``."""
-    unknown = sorted(set(entry) - DRIVER_KEYS)
-    if unknown:
-        raise InvalidParameterError(
-            f"unknown key(s) {', '.join(map(repr, unknown))} in [[driver]]; valid keys: load, name"
-        )
+def parse_driver(index: int, entry: Mapping[str, Any]) -> DriverSpec:
+    """Check one ``[[driver]]`` table (its ``load`` reference is checked, not imported)."""
+    check_keys(entry, DRIVER_KEYS, "[[driver]]")
     if "load" not in entry:
         raise InvalidParameterError("missing required key 'load' (e.g. 'package.module:Driver')")
-    factory = resolve(str(entry["load"]))
-    return DriverSpec(str(entry.get("name", entry["load"])), factory)
+    load = check_function_ref(entry["load"], "load")
+    name = check_type(entry.get("name", load), str, "name")
+    return DriverSpec(name, load, index)
 
 
 def check_traffic(journey_json: Mapping[str, Any], expect: Mapping[str, Any]) -> tuple[str, ...]:

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape
+from html import escape as _html_escape
 
 from wfpsim.values import app_id_bytes
 
@@ -120,7 +120,7 @@ class EventLog:
 
 
 def _tag(name: str, value: object, indent: int) -> str:
-    return f"{chr(9) * indent}<{name}>{escape(str(value))}</{name}>"
+    return f"{chr(9) * indent}<{name}>{_html_escape(str(value), quote=False)}</{name}>"
 
 
 def to_netsh_xml(events: list[NetEvent]) -> str:

@@ -11,15 +11,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from wfpsim.errors import WfpError
-from wfpsim.netsh import load_netsh
-from wfpsim.runner import build, find
-from wfpsim.scenario import load
+from wfpsim.errors import InvalidParameterError, WfpError
+from wfpsim.outputs import check_out
 from wfpsim.viz.svg import SUFFIXES, check_suffix
 from wfpsim.viz.weights import weight_graph
 
 
-def draw_command(scenario: str, layer: str | None, out: str) -> int:
+def draw_command(scenario: str, layer: str | None, out: str, *, parents: bool = False) -> int:
     """Draw a scenario's weight graph and save it to ``out`` (``.svg``, ``.png`` or ``.dot``).
 
     Args:
@@ -27,19 +25,31 @@ def draw_command(scenario: str, layer: str | None, out: str) -> int:
             ``netsh wfp show state`` / ``show filters`` XML dump (``.xml``).
         layer: one layer to draw, or None for every layer holding filters.
         out: the file to write; its suffix chooses the format.
+        parents: create ``out``'s missing parent folders (otherwise they are an error).
 
     Returns:
-        0 when the file was written; 2 for a bad scenario, layer or suffix, or no ``dot``
-        (the reason is printed to standard error).
+        0 when the file was written; 2 for a bad scenario, layer, suffix or output path, or
+        no ``dot`` (the reason is printed to standard error).
+
+    Drawing reads the policy only: the Python modules a scenario names (callouts, drivers)
+    are not imported, so nothing of the scenario's code runs.
     """
+    from wfpsim.netsh import load_netsh
+    from wfpsim.runner import build, find
+    from wfpsim.scenario import load
+
     try:
+        check_out(out, parents=parents)
         check_suffix(out)
         if scenario.lower().endswith(".xml"):
             # a real machine's `netsh wfp show state` / `show filters` dump
             engine, _ = load_netsh(scenario)
         else:
-            engine = build(load(find(scenario)))
-        path = weight_graph(engine, layer).save(out)
+            engine = build(load(find(scenario)), run_code=False)
+        try:
+            path = weight_graph(engine, layer).save(out)
+        except OSError as err:
+            raise InvalidParameterError(f"--out {out}: cannot write it ({err.strerror})") from None
     except WfpError as err:
         print(f"wfpsim: {err}", file=sys.stderr)
         return 2
@@ -58,6 +68,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", required=True, help=f"the file to write: {', '.join(SUFFIXES)} by its suffix"
     )
+    parser.add_argument(
+        "--parents", action="store_true", help="create the --out file's missing parent folders"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
-    return draw_command(args.scenario, args.layer, args.out)
+    return draw_command(args.scenario, args.layer, args.out, parents=args.parents)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,134 @@
+"""Checks for values read from files: keys, types, shapes — one message style for all.
+
+Scenario files (:mod:`wfpsim.scenario`, :mod:`wfpsim.traffic`) are read by these helpers, so
+every entry is checked the same way when the file loads, before anything runs. Each helper
+raises :class:`~wfpsim.errors.InvalidParameterError` with the bad value and what would be
+valid; the loader adds the file, the entry and its line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from wfpsim.errors import InvalidParameterError
+
+_KIND_NAMES = {
+    str: "a string",
+    int: "an integer",
+    bool: "true or false",
+    float: "a number",
+    list: "a list",
+    dict: "a table",
+}
+
+
+def check_keys(entry: object, allowed: Sequence[str] | set[str], what: str) -> Mapping[str, Any]:
+    """``entry`` must be a table whose keys are all in ``allowed``; returns it.
+
+    >>> check_keys({"name": "x"}, {"name", "weight"}, "[[sublayer]]")
+    {'name': 'x'}
+    >>> check_keys({"nmae": "x"}, {"name", "weight"}, "[[sublayer]]")
+    Traceback (most recent call last):
+    ...
+    wfpsim.errors.InvalidParameterError: unknown key(s) 'nmae' in [[sublayer]]; valid keys: ...
+    """
+    if not isinstance(entry, Mapping):
+        raise InvalidParameterError(f"{what} must be a table, got {entry!r}")
+    unknown = sorted(str(k) for k in set(entry) - set(allowed))
+    if unknown:
+        raise InvalidParameterError(
+            f"unknown key(s) {', '.join(map(repr, unknown))} in {what}; "
+            f"valid keys: {', '.join(sorted(allowed))}"
+        )
+    return entry
+
+
+def kind_name(kinds: type | tuple[type, ...]) -> str:
+    """``(str, int)`` → ``"a string or an integer"``."""
+    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+    return " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
+
+
+def check_type(value: object, kinds: type | tuple[type, ...], what: str) -> Any:
+    """``value`` must be one of ``kinds`` (a bool is never an integer); returns it.
+
+    >>> check_type(True, int, "weight")
+    Traceback (most recent call last):
+    ...
+    wfpsim.errors.InvalidParameterError: weight = True: give an integer
+    """
+    kinds_t = kinds if isinstance(kinds, tuple) else (kinds,)
+    if not isinstance(value, kinds_t) or (isinstance(value, bool) and bool not in kinds_t):
+        raise InvalidParameterError(f"{what} = {value!r}: give {kind_name(kinds)}")
+    return value
+
+
+def check_list_of(value: object, kinds: type | tuple[type, ...], what: str) -> list[Any]:
+    """``value`` must be a list whose items are all of ``kinds``; returns it."""
+    if not isinstance(value, list):
+        raise InvalidParameterError(f"{what} = {value!r}: give a list of {kind_name(kinds)}s")
+    for item in value:
+        check_type(item, kinds, f"an item of {what}")
+    return value
+
+
+_SID = r"S-1(-\d+)+|[A-Z]{2}"
+_ACE = re.compile(r"\(([A-Z]{1,2});([A-Z]*);([A-Za-z0-9]*);([-\w]*);([-\w]*);(" + _SID + r")\)")
+_SDDL = re.compile(
+    r"(O:(?P<owner>" + _SID + r"))?(G:(?P<group>" + _SID + r"))?"
+    r"(D:(?P<dflags>(P|AI|AR|NO_ACCESS_CONTROL)*)(?P<dacl>(\([^()]*\))*))?"
+    r"(S:(?P<sflags>(P|AI|AR|NO_ACCESS_CONTROL)*)(?P<sacl>(\([^()]*\))*))?"
+)
+ACE_TYPES = {"A", "D", "OA", "OD", "AU", "AL", "OU", "OL", "ML", "XA", "XD", "XU", "ZA", "SP"}
+
+
+def check_sddl(text: str, what: str = "the security descriptor") -> str:
+    """An SDDL string of the shape Windows' ``ConvertStringSecurityDescriptorToSecurityDescriptor``
+    reads: ``O:``, ``G:``, ``D:`` and ``S:`` parts, each ACE ``(type;flags;rights;object;
+    inherited object;SID)`` with a SID or a two-letter alias. Returns the text.
+
+    **Our choice:** ACE rights are checked for shape only (letters and hex digits), not
+    against the full table of rights abbreviations.
+
+    >>> check_sddl("O:LSD:(A;;CC;;;S-1-5-21-1-2-3-1001)")
+    'O:LSD:(A;;CC;;;S-1-5-21-1-2-3-1001)'
+    >>> check_sddl("D:(A;;CC;;S-1-5-18)")
+    Traceback (most recent call last):
+    ...
+    wfpsim.errors.InvalidParameterError: the security descriptor = ... needs six fields: ...
+    """
+    m = _SDDL.fullmatch(text.strip())
+    if not text.strip() or m is None:
+        raise InvalidParameterError(
+            f"{what} = {text!r} is not SDDL; write e.g. 'O:LSD:(A;;CC;;;S-1-5-21-…-1001)'"
+        )
+    for part in ("dacl", "sacl"):
+        for ace in re.findall(r"\([^()]*\)", m.group(part) or ""):
+            found = _ACE.fullmatch(ace)
+            if found is None:
+                raise InvalidParameterError(
+                    f"{what} = {text!r} is not SDDL: ACE {ace!r} needs six fields: "
+                    "(type;flags;rights;object;inherited object;SID)"
+                )
+            if found.group(1) not in ACE_TYPES:
+                raise InvalidParameterError(
+                    f"{what} = {text!r} is not SDDL: ACE type {found.group(1)!r}; valid: "
+                    + ", ".join(sorted(ACE_TYPES))
+                )
+    return text
+
+
+FUNCTION_REF = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*")
+
+
+def check_function_ref(spec: object, key: str) -> str:
+    """A ``"package.module:function"`` reference, checked for its shape only (nothing imported).
+
+    Raises:
+        InvalidParameterError: not a string of that shape.
+    """
+    if not isinstance(spec, str) or not FUNCTION_REF.fullmatch(spec):
+        raise InvalidParameterError(f"{key} = {spec!r}: give 'package.module:function' (a string)")
+    return spec
