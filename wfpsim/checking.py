@@ -32,7 +32,7 @@ def check_keys(entry: object, allowed: Sequence[str] | set[str], what: str) -> M
     >>> check_keys({"nmae": "x"}, {"name", "weight"}, "[[sublayer]]")
     Traceback (most recent call last):
     ...
-    wfpsim.errors.InvalidParameterError: FWP_E_INVALID_PARAMETER (0x80320035): unknown key(s) 'nmae' in [[sublayer]]; valid keys: ...
+    wfpsim.errors.InvalidParameterError: FWP_E_INVALID_PARAMETER ...: unknown key(s) 'nmae' ...
     """
     if not isinstance(entry, Mapping):
         raise InvalidParameterError(f"{what} must be a table, got {entry!r}")
@@ -57,7 +57,7 @@ def check_type(value: object, kinds: type | tuple[type, ...], what: str) -> Any:
     >>> check_type(True, int, "weight")
     Traceback (most recent call last):
     ...
-    wfpsim.errors.InvalidParameterError: FWP_E_INVALID_PARAMETER (0x80320035): weight = True: give an integer
+    wfpsim.errors.InvalidParameterError: FWP_E_... (0x80320035): weight = True: give an integer
     """
     kinds_t = kinds if isinstance(kinds, tuple) else (kinds,)
     if not isinstance(value, kinds_t) or (isinstance(value, bool) and bool not in kinds_t):
@@ -97,7 +97,7 @@ def check_sddl(text: str, what: str = "the security descriptor") -> str:
     >>> check_sddl("D:(A;;CC;;S-1-5-18)")
     Traceback (most recent call last):
     ...
-    wfpsim.errors.InvalidParameterError: FWP_E_INVALID_PARAMETER (0x80320035): the security descriptor = ... needs six fields: ...
+    wfpsim.errors.InvalidParameterError: FWP_E_INVALID_PARAMETER ...: ... needs six fields: ...
     """
     m = _SDDL.fullmatch(text.strip())
     if not text.strip() or m is None:

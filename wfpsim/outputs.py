@@ -34,7 +34,7 @@ def check_out(path: str | os.PathLike[str], *, parents: bool = False) -> Path:
     >>> check_out(folder)
     Traceback (most recent call last):
     ...
-    wfpsim.errors.InvalidParameterError: FWP_E_INVALID_PARAMETER (0x80320035): --out ... is a folder; give a file name inside it
+    wfpsim.errors.InvalidParameterError: FWP_E_INVALID_PARAMETER ...: --out ... is a folder; ...
     """
     target = Path(path)
     if str(path) == "":
