@@ -15,6 +15,18 @@ classification shows the static policy; ``callouts="unregistered"`` leaves them 
 instead (then terminating callout filters act as BLOCK, as on a machine whose driver failed to
 load). Filters the kit cannot represent are skipped and listed in the report, never dropped
 silently.
+
+**What is read.** The file as UTF-8 (with or without a byte-order mark) or UTF-16 — little or
+big endian, with a BOM (what PowerShell's ``>`` writes) or without one when the bytes show it
+(the first character ``<`` or white space with a zero byte beside it). Anything else is
+refused naming the problem and its byte offset. A ``<!DOCTYPE`` (which could declare entities:
+"billion laughs", external files) is refused as such. Each item's values are checked: an id
+or weight that is empty, not a number or outside its range, a missing or repeated
+``filterId``, a condition value without its payload — each filter with one is skipped and
+listed with the reason; an id is never renumbered silently.
+
+**How fast.** One parse (``ElementTree``), one pass over each item's children, GUID, layer and
+match-type look-ups cached, every object added in one transaction.
 """
 
 from __future__ import annotations
@@ -29,6 +41,8 @@ from typing import Any
 from wfpsim.callouts import BuiltinCallout
 from wfpsim.catalog import layer, named_guids, parse_guid, sdk_version
 from wfpsim.conditions import Condition, MatchType
+from wfpsim.dumpfile import MAX_UINT64, items, number, parse_dump, read_dump, text_of
+from wfpsim.dumpfile import kids as children
 from wfpsim.engine import Engine
 from wfpsim.errors import (
     ConditionNotFoundError,
@@ -83,60 +97,248 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def _root(text: str) -> ET.Element:
-    """``show state`` files hold two top-level elements: wrap them in one."""
-    text = text.lstrip("\ufeff")
-    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
-    try:
-        return ET.fromstring(f"<netsh>{text}</netsh>")
-    except ET.ParseError as err:
-        raise InvalidParameterError(f"not netsh WFP XML: {err}") from None
+class _Reader:
+    """One import: the engine, the report and the caches of one pass over the dump."""
 
+    def __init__(self, engine: Engine, mode: str, report: ImportReport) -> None:
+        self.engine = engine
+        self.session = engine.session
+        self.mode = mode
+        self.report = report
+        self.guids: dict[str, uuid.UUID | None] = {}
+        self.layers: dict[str, Any] = {}
+        self.matches: dict[str, MatchType] = {}
+        self.fields: dict[str, str] = {}
+        self.values: dict[object, Any] = {}
+        self.flags: dict[tuple[str, ...], FilterFlag] = {}
+        self.names = named_guids()
+        self.providers = {p.key for p in engine.providers()}
+        self.sublayers = {s.key for s in engine.sublayers()}
+        self.callouts = {c.key for c in engine.callouts()}
+        self.filter_ids = {f.filter_id for f in engine.filters()}
 
-def _text(el: ET.Element | None, path: str, default: str = "") -> str:
-    found = el.find(path) if el is not None else None
-    return (found.text or "").strip() if found is not None and found.text else default
+    def guid(self, text: str) -> uuid.UUID | None:
+        """A GUID written as ``{…}`` or as a well-known symbolic name (cached)."""
+        if text not in self.guids:
+            self.guids[text] = (parse_guid(text) or self.names.get(text)) if text else None
+        return self.guids[text]
 
+    def layer(self, text: str) -> Any:
+        if text not in self.layers:
+            try:
+                self.layers[text] = layer(text)
+            except WfpError as err:
+                self.layers[text] = err
+        found = self.layers[text]
+        if isinstance(found, WfpError):
+            raise found
+        return found
 
-def _guid(text: str) -> uuid.UUID | None:
-    """A GUID written as ``{…}`` or as a well-known symbolic name."""
-    if not text:
-        return None
-    return parse_guid(text) or named_guids().get(text)
+    def value(self, el: ET.Element) -> Any:
+        """A condition value (:func:`_value`), cached by its text: values repeat a lot."""
+        if len(el) != 2 or len(el[1]):  # ranges and blobs: nested, not cached
+            return _value(el)
+        key = (el[0].text, el[1].tag, el[1].text)
+        if key not in self.values:
+            self.values[key] = _value(el)
+        return self.values[key]
 
+    def match(self, text: str) -> MatchType:
+        if text not in self.matches:
+            self.matches[text] = MatchType.parse(text)
+        return self.matches[text]
 
-def _items(el: ET.Element | None, path: str) -> list[ET.Element]:
-    found = el.find(path) if el is not None else None
-    return list(found.findall("item")) if found is not None else []
+    def filter_flags(self, flags: ET.Element | None) -> FilterFlag:
+        names = tuple((i.text or "").strip() for i in items(flags))
+        if names not in self.flags:
+            value = 0
+            for name in names:
+                short = name.removeprefix("FWPM_FILTER_FLAG_")
+                if short in FilterFlag.__members__:
+                    value |= FilterFlag[short].value
+            self.flags[names] = FilterFlag(value) & ~OUTPUT_ONLY_FLAGS
+        return self.flags[names]
 
+    # providers, sublayers, callouts ---------------------------------------------------
+    def provider(self, item: ET.Element) -> None:
+        kids = children(item)
+        key = self.guid(text_of(kids, "providerKey"))
+        if key is None or key in self.providers:
+            return
+        # Everything in a dump outlives any session; boot-time filters reference providers the
+        # dump does not flag persistent, so imported providers are made persistent (our choice).
+        display = children(kids.get("displayData"))
+        name = text_of(display, "name") or str(key)
+        self.session.add_provider(
+            Provider(name, key, text_of(display, "description"), ProviderFlag.PERSISTENT)
+        )
+        self.providers.add(key)
+        self.report.providers += 1
 
-def _flags(el: ET.Element | None, prefix: str) -> list[str]:
-    return [(i.text or "").strip().removeprefix(prefix) for i in _items(el, "flags")]
+    def sublayer(self, item: ET.Element) -> None:
+        kids = children(item)
+        key = self.guid(text_of(kids, "subLayerKey"))
+        if key is None or key in self.sublayers:
+            return
+        display = children(kids.get("displayData"))
+        name = text_of(display, "name") or str(key)
+        try:
+            weight = number(text_of(kids, "weight") or "0", "weight", 0xFFFF)
+        except InvalidParameterError as err:
+            self.report.skipped.append(f"sublayer {name!r}: {err.message}")
+            return
+        sub = Sublayer(name, weight, key, text_of(display, "description"), SublayerFlag.PERSISTENT)
+        self.session.add_sublayer(sub)
+        self.sublayers.add(key)
+        self.report.sublayers += 1
+
+    def callout(self, item: ET.Element) -> None:
+        kids = children(item)
+        key = self.guid(text_of(kids, "calloutKey"))
+        if key is None or key in self.callouts:
+            return
+        display = children(kids.get("displayData"))
+        try:
+            la = self.layer(text_of(kids, "applicableLayer"))
+        except WfpError as err:
+            self.report.skipped.append(f"callout {text_of(display, 'name')!r}: {_why(err)}")
+            return
+        if not la.accepts_callouts:
+            return
+        name = text_of(display, "name") or str(key)
+        self.session.add_callout(Callout(name, la, key, text_of(display, "description")))
+        if self.mode == "stand-in":
+            self.engine.register_callout(key, BuiltinCallout("CONTINUE"))
+        self.callouts.add(key)
+        self.report.callouts += 1
+
+    # filters --------------------------------------------------------------------------
+    def filter(self, item: ET.Element) -> None:
+        kids = children(item)
+        display = children(kids.get("displayData"))
+        name = text_of(display, "name") or text_of(kids, "filterKey")
+        id_text = text_of(kids, "filterId")
+        try:
+            self._add_filter(kids, display, name, id_text)
+        except (WfpError, ValueError) as err:
+            self.report.skipped.append(f"filter {name!r} ({id_text or 'no id'}): {_why(err)}")
+
+    def _add_filter(
+        self, kids: dict[str, ET.Element], display: dict[str, ET.Element], name: str, id_text: str
+    ) -> None:
+        if not id_text:
+            raise InvalidParameterError("no filterId (every filter in a dump has one)")
+        filter_id = number(id_text, "filterId")
+        if filter_id == 0:
+            raise InvalidParameterError("filterId 0 (Windows numbers filters from 1)")
+        if filter_id in self.filter_ids:
+            raise InvalidParameterError(f"filterId {filter_id} is used by another filter")
+        effective = number(
+            text_of(children(kids.get("effectiveWeight")), "uint64") or "0", "effectiveWeight"
+        )
+        la = self.layer(text_of(kids, "layerKey"))
+        sub_key = self.guid(text_of(kids, "subLayerKey")) or la.default_sublayer
+        if sub_key not in self.sublayers:
+            self.session.add_sublayer(
+                Sublayer(str(sub_key), 0, sub_key, flags=SublayerFlag.PERSISTENT)
+            )
+            self.sublayers.add(sub_key)
+            self.report.sublayers += 1
+            self.report.inferred.append(f"sublayer {{{sub_key}}} (weight unknown: 0)")
+        action_kids = children(kids.get("action"))
+        action = text_of(action_kids, "type").removeprefix("FWP_ACTION_")
+        callout_key = None
+        if action.startswith("CALLOUT"):
+            callout_key = self.guid(text_of(action_kids, "filterType"))
+        if callout_key is not None and callout_key not in self.callouts:
+            self.session.add_callout(Callout(str(callout_key), la, callout_key))
+            if self.mode == "stand-in":
+                self.engine.register_callout(callout_key, BuiltinCallout("CONTINUE"))
+            self.callouts.add(callout_key)
+            self.report.callouts += 1
+            self.report.inferred.append(f"callout {{{callout_key}}} at {la.short_name}")
+        conditions = []
+        for c in items(kids.get("filterCondition")):
+            ck = children(c)
+            field_text = text_of(ck, "fieldKey")
+            value_el = ck.get("conditionValue")
+            if value_el is None:
+                raise InvalidParameterError(f"condition on {field_text} has no conditionValue")
+            if field_text not in self.fields:
+                self.fields[field_text] = str(self.guid(field_text) or field_text)
+            conditions.append(
+                Condition(
+                    self.fields[field_text],
+                    self.match(text_of(ck, "matchType")),
+                    self.value(value_el),
+                )
+            )
+        stored = self.session.add_filter(
+            Filter(
+                name,
+                la,
+                action,
+                conditions,
+                _weight(kids.get("weight")),
+                sub_key,
+                callout_key,
+                self.filter_flags(kids.get("flags")),
+                self.guid(text_of(kids, "filterKey")) or uuid.UUID(int=0),
+                text_of(display, "description"),
+                self.guid(text_of(kids, "providerKey")),
+                filter_id=filter_id,
+                effective_weight=effective,
+            )
+        )
+        self.filter_ids.add(filter_id)
+        if getattr(stored, "filter_id", filter_id) != filter_id:  # never renumber silently
+            self.report.inferred.append(
+                f"filter {name!r}: id {filter_id} was taken, the engine gave it {stored.filter_id}"
+            )
+        self.report.filters += 1
 
 
 def _value(el: ET.Element) -> Any:
     """A ``conditionValue`` / ``valueLow`` element as something ``Condition`` accepts."""
-    kind = _text(el, "type")
+    kids = children(el)
+    kind = text_of(kids, "type")
     if kind == "FWP_EMPTY":
         return Value.empty()
     if kind == "FWP_RANGE_TYPE":
-        rng = el.find("rangeValue")
-        assert rng is not None
-        low, high = rng.find("valueLow"), rng.find("valueHigh")
-        assert low is not None and high is not None
+        rng = children(kids.get("rangeValue"))
+        low, high = rng.get("valueLow"), rng.get("valueHigh")
+        if low is None or high is None:
+            raise InvalidParameterError("an FWP_RANGE_TYPE value needs valueLow and valueHigh")
         return Value.range(_typed(low), _typed(high))
     return _typed(el)
 
 
+PAYLOADS = {
+    DataType.UINT8: "uint8",
+    DataType.UINT16: "uint16",
+    DataType.UINT32: "uint32",
+    DataType.UINT64: "uint64",
+}
+WIDTHS = {DataType.UINT8: 0xFF, DataType.UINT16: 0xFFFF, DataType.UINT32: 0xFFFFFFFF}
+
+
 def _typed(el: ET.Element) -> Value:
-    kind = DataType.parse(_text(el, "type"))
-    payload = el.find(kind.name.lower().removesuffix("_type").replace("_", "")) or el[-1]
+    kids = children(el)
+    kind = DataType.parse(text_of(kids, "type"))
+    tag = PAYLOADS.get(kind) or kind.name.lower().removesuffix("_type").replace("_", "")
+    payload = kids.get(tag)
+    if payload is None:
+        others = [c for c in el if c.tag != "type"]
+        if not others:
+            raise InvalidParameterError(f"a {kind.fwp_name} value without its payload")
+        payload = others[-1]
     text = (payload.text or "").strip()
-    if kind in (DataType.UINT8, DataType.UINT16, DataType.UINT32, DataType.UINT64):
-        number = Value.ipv4(text).uint32 if "." in text else int(text, 0)
-        return Value.integer(kind, number)
+    if kind in PAYLOADS:
+        if "." in text:
+            return Value.integer(kind, Value.ipv4(text).uint32)
+        return Value.integer(kind, number(text, kind.fwp_name, WIDTHS.get(kind, MAX_UINT64)))
     if kind == DataType.BYTE_BLOB_TYPE:
-        return Value.blob(bytes.fromhex(_text(payload, "data")))
+        return Value.blob(bytes.fromhex(text_of(children(payload), "data")))
     if kind == DataType.BYTE_ARRAY16_TYPE:
         return Value(kind, parse_ipv6(text))
     if kind in (DataType.SECURITY_DESCRIPTOR_TYPE, DataType.SID, DataType.UNICODE_STRING_TYPE):
@@ -147,11 +349,16 @@ def _typed(el: ET.Element) -> Value:
 
 
 def _weight(el: ET.Element | None) -> Weight:
-    kind = _text(el, "type", "FWP_EMPTY")
+    kids = children(el)
+    kind = text_of(kids, "type") or "FWP_EMPTY"
     if kind == "FWP_UINT8":
-        return Weight.range(int(_text(el, "uint8")))
+        return Weight.range(number(text_of(kids, "uint8"), "weight (FWP_UINT8)", 15))
     if kind == "FWP_UINT64":
-        return Weight.exact(int(_text(el, "uint64")))
+        return Weight.exact(number(text_of(kids, "uint64"), "weight (FWP_UINT64)"))
+    if kind != "FWP_EMPTY":
+        raise InvalidParameterError(
+            f"weight of type {kind}; valid: FWP_UINT8, FWP_UINT64, FWP_EMPTY"
+        )
     return Weight.empty()
 
 
@@ -161,63 +368,50 @@ def load_netsh(
     """Build an engine from a dump; returns it with an :class:`ImportReport`.
 
     Args:
-        path: a ``netsh wfp show state`` or ``show filters`` XML file.
+        path: a ``netsh wfp show state`` or ``show filters`` XML file (UTF-8 or UTF-16).
         engine: add to this engine (a new one by default).
         callouts: ``"stand-in"`` (registered pass-through, the default) or ``"unregistered"``.
 
     Raises:
-        InvalidParameterError: the file is not netsh WFP XML, or ``callouts`` is unknown.
+        InvalidParameterError: the file cannot be read or decoded, holds a DOCTYPE, is not
+            netsh WFP XML, or ``callouts`` is unknown.
     """
     if callouts not in ("stand-in", "unregistered"):
         raise InvalidParameterError(f"callouts={callouts!r}; valid: 'stand-in', 'unregistered'")
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as err:
-        raise InvalidParameterError(f"cannot read {path}: {err.strerror}") from None
-    root = _root(text)
-    engine = engine or Engine()
-    report = ImportReport(str(path))
-    state = root.find("wfpstate")
-    report.kind = "show state" if state is not None else "show filters"
-    top = state if state is not None else root.find("wfpdiag")
+    root = parse_dump(read_dump(path), str(path))
+    top_kids = children(root)
+    state = top_kids.get("wfpstate")
+    top = state if state is not None else top_kids.get("wfpdiag")
     if top is None:
         raise InvalidParameterError(f"{path}: no <wfpstate> or <wfpdiag> element")
-    session = engine.session
-    for item in _items(top, "providers"):
-        key = _guid(_text(item, "providerKey"))
-        if key is None or key in {p.key for p in engine.providers()}:
-            continue
-        # Everything in a dump outlives any session; boot-time filters reference providers the
-        # dump does not flag persistent, so imported providers are made persistent (our choice).
-        flags = ProviderFlag.PERSISTENT
-        name = _text(item, "displayData/name") or str(key)
-        session.add_provider(Provider(name, key, _text(item, "displayData/description"), flags))
-        report.providers += 1
-    known = {s.key for s in engine.sublayers()}
-    for item in _items(top, "subLayers"):
-        key = _guid(_text(item, "subLayerKey"))
-        if key is None or key in known:
-            continue
-        sub = Sublayer(
-            _text(item, "displayData/name") or str(key),
-            int(_text(item, "weight", "0")),
-            key,
-            _text(item, "displayData/description"),
-            SublayerFlag.PERSISTENT,
-        )
-        session.add_sublayer(sub)
-        known.add(key)
-        report.sublayers += 1
-    filters = _collect(top)
-    for item in _collect_callouts(top):
-        _add_callout(engine, item, callouts, report)
-    for item in filters:
-        try:
-            _add_filter(engine, item, known, callouts, report)
-        except (WfpError, ValueError, AssertionError) as err:
-            name = _text(item, "displayData/name") or _text(item, "filterKey")
-            report.skipped.append(f"filter {name!r} ({_text(item, 'filterId')}): {_why(err)}")
+    engine = engine or Engine()
+    report = ImportReport(str(path), "show state" if state is not None else "show filters")
+    reader = _Reader(engine, callouts, report)
+    sections = children(top)
+    layer_items = [children(item) for item in items(sections.get("layers"))]
+    own = not engine.session.in_transaction
+    if own:
+        engine.session.begin()
+    try:
+        for item in items(sections.get("providers")):
+            reader.provider(item)
+        for item in items(sections.get("subLayers")):
+            reader.sublayer(item)
+        for kids in layer_items:
+            for item in items(kids.get("callouts")):
+                reader.callout(item)
+        for item in items(sections.get("filters")):
+            reader.filter(item)
+        for kids in layer_items:
+            for item in items(kids.get("filters")):
+                reader.filter(item)
+    except BaseException:
+        if own and engine.session.in_transaction:
+            engine.session.abort()
+        raise
+    if own:
+        engine.session.commit()
     return engine, report
 
 
@@ -227,92 +421,3 @@ def _why(err: Exception) -> str:
     if isinstance(err, (LayerNotFoundError, ConditionNotFoundError)):
         text += f" (not in wfpsim's catalog, built from the Windows SDK {sdk_version()} headers)"
     return text
-
-
-def _collect(top: ET.Element) -> list[ET.Element]:
-    out = list(_items(top, "filters"))
-    for layer_item in _items(top, "layers"):
-        out += _items(layer_item, "filters")
-    return out
-
-
-def _collect_callouts(top: ET.Element) -> list[ET.Element]:
-    out = []
-    for layer_item in _items(top, "layers"):
-        out += _items(layer_item, "callouts")
-    return out
-
-
-def _add_callout(engine: Engine, item: ET.Element, mode: str, report: ImportReport) -> None:
-    key = _guid(_text(item, "calloutKey"))
-    if key is None or key in {c.key for c in engine.callouts()}:
-        return
-    try:
-        la = layer(_text(item, "applicableLayer"))
-    except WfpError as err:
-        report.skipped.append(f"callout {_text(item, 'displayData/name')!r}: {_why(err)}")
-        return
-    if not la.accepts_callouts:
-        return
-    name = _text(item, "displayData/name") or str(key)
-    engine.session.add_callout(Callout(name, la, key, _text(item, "displayData/description")))
-    if mode == "stand-in":
-        engine.register_callout(key, BuiltinCallout("CONTINUE"))
-    report.callouts += 1
-
-
-def _add_filter(
-    engine: Engine, item: ET.Element, known: set[uuid.UUID], mode: str, report: ImportReport
-) -> None:
-    la = layer(_text(item, "layerKey"))
-    name = _text(item, "displayData/name") or _text(item, "filterKey")
-    sub_key = _guid(_text(item, "subLayerKey")) or la.default_sublayer
-    if sub_key not in known:
-        engine.session.add_sublayer(
-            Sublayer(str(sub_key), 0, sub_key, flags=SublayerFlag.PERSISTENT)
-        )
-        known.add(sub_key)
-        report.sublayers += 1
-        report.inferred.append(f"sublayer {{{sub_key}}} (weight unknown: 0)")
-    flag_names = _flags(item, "FWPM_FILTER_FLAG_")
-    flags = FilterFlag.NONE
-    for flag in flag_names:
-        if flag in FilterFlag.__members__:
-            flags |= FilterFlag[flag]
-    flags &= ~OUTPUT_ONLY_FLAGS
-    action = _text(item, "action/type").removeprefix("FWP_ACTION_")
-    callout_key = _guid(_text(item, "action/filterType")) if action.startswith("CALLOUT") else None
-    if callout_key is not None and callout_key not in {c.key for c in engine.callouts()}:
-        engine.session.add_callout(Callout(str(callout_key), la, callout_key))
-        if mode == "stand-in":
-            engine.register_callout(callout_key, BuiltinCallout("CONTINUE"))
-        report.callouts += 1
-        report.inferred.append(f"callout {{{callout_key}}} at {la.short_name}")
-    conditions = [
-        Condition(
-            str(_guid(_text(c, "fieldKey")) or _text(c, "fieldKey")),
-            MatchType.parse(_text(c, "matchType")),
-            _value(c.find("conditionValue")),  # type: ignore[arg-type]
-        )
-        for c in _items(item, "filterCondition")
-    ]
-    provider = _guid(_text(item, "providerKey"))
-    effective = int(_text(item, "effectiveWeight/uint64", "0"))
-    engine.session.add_filter(
-        Filter(
-            name,
-            la,
-            action,
-            conditions,
-            _weight(item.find("weight")),
-            sub_key,
-            callout_key,
-            flags,
-            _guid(_text(item, "filterKey")) or uuid.UUID(int=0),
-            _text(item, "displayData/description"),
-            provider,
-            filter_id=int(_text(item, "filterId", "0")),
-            effective_weight=effective,
-        )
-    )
-    report.filters += 1
