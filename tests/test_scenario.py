@@ -249,7 +249,7 @@ def test_layer_by_run_time_id_in_a_scenario(tmp_path: Path) -> None:
     (only,) = result.classifications
     assert only.classification.layer == "ALE_AUTH_CONNECT_V4" and only.failures == ()
     path.write_text('title = "bad"\n[[classify]]\nlayer = true\n')
-    with pytest.raises(ScenarioError, match="layer = True has the wrong type"):
+    with pytest.raises(ScenarioError, match="layer = True: give"):
         run(path)
 
 
@@ -264,7 +264,9 @@ def test_unregister_before_a_classification(tmp_path: Path) -> None:
     path.write_text(
         'title = "bad"\n[[classify]]\nlayer = "ALE_AUTH_CONNECT_V4"\nunregister = "x"\n'
     )
-    with pytest.raises(ScenarioError, match="unregister must be a list of callout names"):
+    with pytest.raises(
+        ScenarioError, match=r"unregister = .x.: give a list of items, each a string"
+    ):
         run(path)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from wfpsim.errors import InvalidParameterError
+from wfpsim.values import INTEGER_BITS, DataType, Value
 
 _KIND_NAMES = {
     str: "a string",
@@ -132,3 +133,72 @@ def check_function_ref(spec: object, key: str) -> str:
     if not isinstance(spec, str) or not FUNCTION_REF.fullmatch(spec):
         raise InvalidParameterError(f"{key} = {spec!r}: give 'package.module:function' (a string)")
     return spec
+
+
+_SID_TEXT = re.compile(r"S-1(-\d+)+")
+
+
+def typed_value(type_name: str, payload: object) -> Value:
+    """An explicitly typed scenario value ``{ type = "FWP_…", value = … }``, payload checked.
+
+    Integer types take an integer (or a decimal/hex string), never a boolean;
+    ``FWP_V4_ADDR_MASK`` ``"a.b.c.d/len"``; ``FWP_V6_ADDR_MASK`` ``"2001:db8::/32"``;
+    ``FWP_BYTE_ARRAY16_TYPE`` an IPv6 address; ``FWP_BYTE_ARRAY6_TYPE`` a MAC address;
+    ``FWP_BYTE_BLOB_TYPE`` hex digits; ``FWP_SID`` ``"S-1-…"``; ``FWP_SECURITY_DESCRIPTOR_TYPE``
+    SDDL; ``FWP_UNICODE_STRING_TYPE`` text; ``FWP_EMPTY`` anything (ignored).
+
+    >>> typed_value("FWP_UINT16", 80)
+    Value(type=<DataType.UINT16: 2>, data=80)
+    >>> typed_value("FWP_V4_ADDR_MASK", 1)
+    Traceback (most recent call last):
+    ...
+    wfpsim.errors.InvalidParameterError: FWP_E_... value = 1: an FWP_V4_ADDR_MASK value is ...
+    """
+    dtype = DataType.parse(type_name)
+    name = dtype.fwp_name
+
+    def text(hint: str) -> str:
+        if not isinstance(payload, str):
+            raise InvalidParameterError(f"value = {payload!r}: an {name} value is {hint}")
+        return payload
+
+    if dtype == DataType.EMPTY:
+        return Value.empty()
+    if dtype in INTEGER_BITS:
+        number = payload
+        if isinstance(payload, str) and re.fullmatch(
+            r"\s*(0[xX][0-9a-fA-F_]+|-?\d[\d_]*)\s*", payload
+        ):
+            number = int(payload.replace("_", ""), 0)
+        if not isinstance(number, int) or isinstance(number, bool):
+            raise InvalidParameterError(f"value = {payload!r}: an {name} value is an integer")
+        return Value.integer(dtype, number)
+    try:
+        if dtype == DataType.V4_ADDR_MASK:
+            return Value.v4_addr_mask(text("'a.b.c.d/len' (a string)"))
+        if dtype == DataType.V6_ADDR_MASK:
+            return Value.v6_addr_mask(text("'2001:db8::/32' (a string)"))
+        if dtype == DataType.BYTE_ARRAY16_TYPE:
+            return Value.ipv6(text("an IPv6 address (a string)"))
+        if dtype == DataType.BYTE_ARRAY6_TYPE:
+            mac = bytes.fromhex(re.sub(r"[:-]", "", text("a MAC address 'aa-bb-cc-dd-ee-ff'")))
+            if len(mac) != 6:
+                raise ValueError("six bytes")
+            return Value(dtype, mac)
+        if dtype == DataType.BYTE_BLOB_TYPE:
+            return Value.blob(bytes.fromhex(text("hex digits (a string)")))
+    except ValueError as err:
+        raise InvalidParameterError(f"value = {payload!r} is not an {name} value ({err})") from None
+    if dtype == DataType.SID:
+        sid = text("a SID 'S-1-5-…' (a string)")
+        if not _SID_TEXT.fullmatch(sid):
+            raise InvalidParameterError(f"value = {sid!r} is not a SID; write 'S-1-5-21-…'")
+        return Value(dtype, sid)
+    if dtype == DataType.SECURITY_DESCRIPTOR_TYPE:
+        return Value(dtype, check_sddl(text("an SDDL string"), "value"))
+    if dtype == DataType.UNICODE_STRING_TYPE:
+        return Value(dtype, text("a string"))
+    raise InvalidParameterError(
+        f"typed values of type {name} cannot be written in a scenario file; give the value "
+        "without a type, or one of the integer, address, blob, SID, SDDL or string types"
+    )

@@ -37,10 +37,12 @@ from typing import Any
 
 from wfpsim.callouts import BuiltinCallout
 from wfpsim.catalog import layer, parse_guid
-from wfpsim.checking import check_function_ref, check_keys
-from wfpsim.conditions import Condition, MatchType
+from wfpsim.checking import check_function_ref, check_keys, check_sddl, typed_value
+from wfpsim.conditions import Condition, MatchType, resolve
 from wfpsim.errors import WfpError
 from wfpsim.objects import Action, Callout, Filter, FilterFlag, Sublayer, Weight
+from wfpsim.scenario_shape import SECTIONS as SHAPES
+from wfpsim.scenario_shape import TOP
 from wfpsim.traffic import DriverSpec, TrafficSpec, parse_driver, parse_traffic
 from wfpsim.values import DataType, Value
 
@@ -205,15 +207,8 @@ def _integer(raw: Any) -> Any:
 def _condition_value(raw: Any) -> Any:
     """Scenario value → what :func:`wfpsim.conditions.resolve` accepts."""
     if isinstance(raw, Mapping):
-        if set(raw) != {"type", "value"}:
-            raise ValueError('a typed value is { type = "FWP_UINT32", value = 80 }')
-        dtype = DataType.parse(str(raw["type"]))
-        if dtype == DataType.EMPTY:
-            return Value.empty()
-        return Value.integer(dtype, _integer(raw["value"]))
+        return typed_value(str(raw["type"]), raw["value"])
     if isinstance(raw, list):
-        if len(raw) != 2:
-            raise ValueError(f"a range is [low, high], got {raw!r}")
         return (_integer(raw[0]), _integer(raw[1]))
     return _integer(raw)
 
@@ -231,6 +226,10 @@ def load(path: str | Path, text: str | None = None) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: invalid TOML: {err}") from None
+    except RecursionError:
+        raise ScenarioError(
+            f"{path}: invalid TOML: arrays or tables nested too deeply for the parser"
+        ) from None
     unknown = sorted(set(data) - TOP_KEYS)
     if unknown:
         raise ld.fail(
@@ -240,6 +239,17 @@ def load(path: str | Path, text: str | None = None) -> Scenario:
     for section in SECTIONS:
         if section in data and not isinstance(data[section], list):
             raise ld.fail(f"{section!r} must be an array of tables: write [[{section}]]")
+    try:
+        for key in ("title", "description", "auditing", "allow_events"):
+            if key in data:
+                TOP.keys[key].check(data[key], key)
+        for section, shape in SHAPES.items():
+            for i, e in enumerate(data.get(section, [])):
+                ld.at(section, i, e)
+                shape.check(e, f"[[{section}]]")
+        ld.where = ""
+    except WfpError as err:
+        raise ld.fail(err.message, err) from None
     try:
         sublayers = tuple(_sublayer(ld, i, e) for i, e in enumerate(data.get("sublayer", [])))
         callouts = tuple(_callout(ld, i, e) for i, e in enumerate(data.get("callout", [])))
@@ -352,11 +362,21 @@ def _filter(ld: _Loader, index: int, entry: Mapping[str, Any]) -> Filter:
         if "field" not in cond:
             raise ld.fail("a condition needs field = '…'")
         value = _condition_value(cond.get("value"))
-        conditions.append(
-            Condition(str(cond["field"]), MatchType.parse(cond.get("match", "EQUAL")), value)
-        )
+        made = Condition(str(cond["field"]), MatchType.parse(cond.get("match", "EQUAL")), value)
+        resolved = resolve(la, made)  # the field exists at this layer and takes this value
+        typed = resolved.value
+        if isinstance(typed, Value) and typed.type == DataType.SECURITY_DESCRIPTOR_TYPE:
+            check_sddl(str(typed.data), f"the value of {cond['field']}")
+        conditions.append(made)
     action = Action.parse(entry.get("action", "PERMIT"))
-    flags = FilterFlag.parse(entry.get("flags", []))
+    raw_flags = entry.get("flags", [])
+    known = sum(f.value for f in FilterFlag)
+    if isinstance(raw_flags, int) and raw_flags & ~known:
+        raise ld.fail(
+            f"flags = {raw_flags:#x} has unknown bit(s) {raw_flags & ~known:#x}; valid bits: "
+            + ", ".join(f"{f.name} ({f.value:#x})" for f in FilterFlag if f.value)
+        )
+    flags = FilterFlag.parse(raw_flags)
     if action.is_callout and "callout" not in entry:
         raise ld.fail(f"a {action.name} filter needs callout = '…'")
     if not action.is_callout and "callout" in entry:

@@ -20,6 +20,7 @@ expect = { verdict = "PERMIT" }         # optional: verdict, decided_at, decided
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,6 +96,11 @@ def parse_traffic(index: int, entry: Mapping[str, Any]) -> TrafficSpec:
         parse_endpoint(str(entry["local"]), kind),
         parse_endpoint(str(entry["remote"]), kind),
     )
+    if kind in ("tcp", "udp") and not re.search(r":\d+$", str(entry["remote"]).strip()):
+        raise InvalidParameterError(
+            f"remote = {entry['remote']!r} has no port; {kind} needs one: 'a.b.c.d:port' or "
+            "'[v6addr]:port'"
+        )
     if local.version != remote.version:
         raise InvalidParameterError(
             f"local {entry['local']!r} and remote {entry['remote']!r} mix IPv4 and IPv6"
