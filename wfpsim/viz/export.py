@@ -21,6 +21,7 @@ from typing import Any
 from wfpsim.errors import InvalidParameterError, WfpError
 from wfpsim.stack.journey import Journey
 from wfpsim.viz import frames
+from wfpsim.viz.browser import GRAPHVIZ_JS
 from wfpsim.viz.player import PLAYER_CSS, TEXTS
 
 #: The player's browser code: ``wfpRender({model, el})`` (the anywidget ``render``) and
@@ -56,7 +57,14 @@ function wfpRender({ model, el }) {
   const map = q(".wfp-map"), list = q(".wfp-events"), insp = q(".wfp-insp");
   const quiz = q(".wfp-quiz"), play = q(".wfp-play");
   const speed = q(".wfp-speed input"), chk = q(".wfp-chk input");
-  map.innerHTML = model.get("svg");
+  if (model.get("svg")) map.innerHTML = model.get("svg");
+  else {
+    map.textContent = "drawing the stack map…";
+    wfpGraphviz(model.get("dot")).then((svg) => {
+      map.innerHTML = svg;
+      draw();
+    }, (err) => wfpGraphvizFailed(map, err));
+  }
   const evs = model.get("events"), items = [], heads = [];
   evs.forEach((e, i) => {
     if (!heads[e.journey]) {
@@ -238,7 +246,7 @@ function wfpStaticModel(data) {
 }
 """
 #: The anywidget module: the shared player code plus its ES-module export.
-ESM = PLAYER_JS + "\nexport default { render: wfpRender };\n"
+ESM = GRAPHVIZ_JS + PLAYER_JS + "\nexport default { render: wfpRender };\n"
 
 #: The standalone page; ``$``-free placeholders are filled by :func:`export_html`.
 PAGE = """<!DOCTYPE html>

@@ -13,6 +13,7 @@ import sys
 from wfpsim.engine import Engine
 from wfpsim.trace import Classification
 from wfpsim.viz.arbitration import arbitration_picture
+from wfpsim.viz.svg import dot_available
 from wfpsim.viz.weights import weight_graph
 
 
@@ -30,7 +31,8 @@ def display_hooks() -> bool:
     """Show engines and classifications as SVG pictures in IPython/Jupyter from now on.
 
     Registers ``image/svg+xml`` formatters for :class:`wfpsim.Engine` and
-    :class:`wfpsim.trace.Classification` with the running IPython shell. Their text form
+    :class:`wfpsim.trace.Classification` with the running IPython shell (where no ``dot``
+    program exists, widgets the page's Graphviz draws instead). Their text form
     (``repr``) stays available to ``print``.
 
     Returns:
@@ -47,6 +49,13 @@ def display_hooks() -> bool:
     shell = get_ipython()
     if shell is None:
         return False
+    if not dot_available():  # the browser classroom: the page's Graphviz draws them
+        bundles = shell.display_formatter.mimebundle_formatter
+        bundles.for_type(Engine, lambda e, **kw: weight_graph(e)._repr_mimebundle_(**kw))
+        bundles.for_type(
+            Classification, lambda c, **kw: arbitration_picture(c)._repr_mimebundle_(**kw)
+        )
+        return True
     formatter = shell.display_formatter.formatters["image/svg+xml"]
     formatter.for_type(Engine, engine_svg)
     formatter.for_type(Classification, classification_svg)

@@ -6,6 +6,13 @@ twice costs one run. ``dot`` is called directly with :mod:`subprocess`, not thro
 ``graphviz`` Python package: the DOT text is all we build, and the only thing needed at run time
 is the ``dot`` program itself (Debian/Ubuntu ``apt-get install graphviz``, conda ``graphviz``).
 
+Where no ``dot`` program exists — the browser classroom (JupyterLite: Python on Pyodide, where
+no program can run) — a picture shown in a notebook is sent to the page as DOT and drawn there by
+Graphviz compiled to WebAssembly (:mod:`wfpsim.viz.browser`, :class:`wfpsim.viz.widgets.Drawing`).
+The same notebook code works in both; only ``.svg``, ``png()`` and ``save()`` to SVG/PNG need
+the program (a :class:`GraphvizError` says so). ``WFPSIM_DOT=page`` asks for the page's Graphviz
+even where ``dot`` exists.
+
 >>> pic = Picture('digraph { a -> b }')
 >>> pic.source
 'digraph { a -> b }'
@@ -20,7 +27,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 from wfpsim.errors import InvalidParameterError, WfpError
 from wfpsim.objects import Action
@@ -112,9 +121,31 @@ def attrs(**values: object) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
+#: ``$WFPSIM_DOT`` set to this: draw in the page (WebAssembly Graphviz), never run ``dot``.
+PAGE = "page"
+
+
+def dot_available() -> bool:
+    """Whether the ``dot`` program can run here (False in the browser: Pyodide runs no programs).
+
+    >>> dot_available() in (True, False)
+    True
+    """
+    if sys.platform == "emscripten" or os.environ.get("WFPSIM_DOT") == PAGE:
+        return False
+    return bool(os.environ.get("WFPSIM_DOT") or shutil.which("dot"))
+
+
 def dot_program() -> str:
     """The path of Graphviz's ``dot`` (``$WFPSIM_DOT`` wins), or a :class:`GraphvizError`."""
     path = os.environ.get("WFPSIM_DOT") or shutil.which("dot")
+    if sys.platform == "emscripten" or path == PAGE:
+        raise GraphvizError(
+            "there is no 'dot' program here (the browser classroom runs Python in the page, "
+            "where no program can run): a picture shown in a notebook is drawn by the page's "
+            "WebAssembly Graphviz instead, but its SVG text, PNG and saved SVG/PNG files need "
+            "'dot' (JupyterLab with Graphviz installed); save(...'.dot') works everywhere"
+        )
     if not path:
         raise GraphvizError(
             "the Graphviz program 'dot' was not found on PATH; pictures need it. Install "
@@ -168,8 +199,10 @@ class Picture:
     Args:
         source: the DOT text.
 
-    Shown in Jupyter as SVG (``_repr_svg_``); ``.svg`` is the SVG text; ``save(path)`` writes
-    ``.svg``, ``.png`` or ``.dot`` by the file's suffix.
+    Shown in Jupyter as SVG (``_repr_svg_``), or, where no ``dot`` program exists, as a
+    :class:`~wfpsim.viz.widgets.Drawing` that the page's WebAssembly Graphviz draws
+    (``_repr_mimebundle_``); ``.svg`` is the SVG text; ``save(path)`` writes ``.svg``, ``.png``
+    or ``.dot`` by the file's suffix.
     """
 
     __slots__ = ("_cache", "source")
@@ -194,8 +227,20 @@ class Picture:
         """The picture as PNG bytes at ``dpi`` dots per inch."""
         return self.render("png", f"-Gdpi={int(dpi)}")
 
-    def _repr_svg_(self) -> str:
-        return self.svg
+    def _repr_svg_(self) -> str | None:
+        return self.svg if dot_available() else None
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        """Where ``dot`` cannot run: the widget that draws this DOT in the page (else None)."""
+        if dot_available():
+            return None
+        return self.drawing()._repr_mimebundle_(include=include, exclude=exclude)
+
+    def drawing(self) -> Any:
+        """A :class:`~wfpsim.viz.widgets.Drawing` of this picture (drawn by the page's Graphviz)."""
+        from wfpsim.viz.widgets import Drawing
+
+        return Drawing(self.source)
 
     def save(self, path: str | os.PathLike[str], *, dpi: int = 96) -> Path:
         """Write the picture to ``path``: ``.svg``, ``.png`` (at ``dpi``) or ``.dot``, by suffix.
