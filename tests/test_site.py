@@ -1,0 +1,310 @@
+"""The browser classroom as a student meets it: the JupyterLite site, offline, in headless Chromium.
+
+``scripts/site`` builds ``site/`` once (it skips the build while the inputs' hash is unchanged);
+a small HTTP server serves it on 127.0.0.1; Chromium (the OS's ``/usr/bin/chromium``, driven by
+Playwright, a fresh profile) has every request that leaves loopback aborted. For ``00_tour`` and
+``06_tcp_connection``: open, run all cells, then check that every code cell got an execution
+count (a kernel that failed to load hangs at ``[*]`` without any error), that no cell shows an
+error, that the pictures are SVG drawn in the page, that the player advances; then one
+exercise's ``check(...)`` runs. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "site"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1400, "height": 900}
+BUILD_S = 1200
+OPEN_MS = 300_000  # Pyodide's first start: 10-20 s idle, far longer on a busy two-core machine
+RUN_ALL_MS = 240_000
+STEP_MS = 30_000
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def need(ok: object, reason: str) -> None:
+    """Skip without a requirement; under CI (``CI`` set) fail instead."""
+    if ok:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; CI is set, so the site test must run", pytrace=False)
+    pytest.skip(reason)
+
+
+# ---------------------------------------------------------------- the site, built and served
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    """site/, built by scripts/site unless current (its inputs' hash is unchanged)."""
+    need(shutil.which("npm"), "npm is not installed (scripts/site takes Pyodide from npm)")
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "site")],
+        capture_output=True,
+        text=True,
+        timeout=BUILD_S,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"scripts/site failed:\n{done.stderr[-3000:]}", pytrace=False)
+    print(f"scripts/site: {time.monotonic() - started:.0f} s")
+    return SITE
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {  # noqa: RUF012 - the stdlib's own attribute
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".mjs": "text/javascript",
+        ".js": "text/javascript",
+        ".wasm": "application/wasm",
+        ".json": "application/json",
+        ".ipynb": "application/json",
+    }
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(site: Path) -> Iterator[str]:
+    """The site on http://127.0.0.1:<free port>/ (loopback only), stopped at the end."""
+    handler = functools.partial(Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(served: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, list]]:
+    """Chromium with a fresh profile; every request outside loopback is aborted and recorded."""
+    need(CHROMIUM.exists(), f"{CHROMIUM} is not installed")
+    need(importlib.util.find_spec("playwright"), "Playwright (Python) is not installed")
+    from playwright.sync_api import sync_playwright
+
+    blocked: list[str] = []
+
+    def route(r: Any) -> None:
+        host = urlsplit(r.request.url).hostname or ""
+        if r.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=ARGS,
+            viewport=VIEWPORT,
+            service_workers="allow",
+        )
+        context.route("**/*", route)
+        try:
+            yield context, blocked
+        finally:
+            context.close()
+
+
+# ---------------------------------------------------------------- driving JupyterLite
+
+#: The current notebook's code cells as JupyterLab's model and DOM show them.
+CODE_CELLS = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  return panel.content.widgets.map((cell, index) => ({ cell, index }))
+    .filter(({ cell }) => cell.model.type === "code")
+    .map(({ cell, index }) => ({
+      index,
+      blank: cell.model.sharedModel.getSource().trim() === "",
+      count: cell.model.executionCount,
+      prompt: (cell.node.querySelector(".jp-InputPrompt") || {}).textContent || "",
+      outputs: cell.model.outputs.toJSON().map((o) => ({
+        type: o.output_type, ename: o.ename || "", evalue: o.evalue || "",
+        text: o.output_type === "stream" ? String(o.text) : "",
+      })),
+      shown: Array.from(cell.node.querySelectorAll(".jp-OutputArea-output"))
+        .map((n) => n.innerText),
+    }));
+}"""
+
+KERNEL_IDLE = """() => {
+  const app = window.jupyterapp, panel = app && app.shell.currentWidget;
+  if (!panel || !panel.content || !panel.sessionContext || !panel.context.isReady) return false;
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  return !!kernel && kernel.status === "idle";
+}"""
+
+#: Nothing running or queued, and every non-blank code cell numbered — or an error stopped it.
+RUN_ALL_DONE = (
+    "() => { const cells = ("
+    + CODE_CELLS
+    + """)();
+  if (cells.some((c) => c.prompt.includes("*"))) return false;
+  return cells.every((c) => c.blank || c.count !== null)
+    || cells.some((c) => c.outputs.some((o) => o.type === "error"));
+}"""
+)
+
+
+def open_notebook(page: Any, url: str, path: str) -> float:
+    """Open a notebook in the site's JupyterLab; the seconds until its kernel is idle."""
+    started = time.monotonic()
+    page.goto(f"{url}lab/index.html?path={path}", timeout=OPEN_MS)
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=OPEN_MS)
+    page.wait_for_function(  # the workspace may reopen earlier tabs: wait for this one
+        """(path) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+          return !!w && !!w.context && w.context.path === path; }""",
+        arg=path,
+        timeout=OPEN_MS,
+    )
+    page.wait_for_function(KERNEL_IDLE, timeout=OPEN_MS, polling=500)
+    return time.monotonic() - started
+
+
+def run_all(page: Any) -> list[dict[str, Any]]:
+    """JupyterLab's own Run All (``notebook:run-all-cells``); the cells once it has finished."""
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    page.wait_for_function(RUN_ALL_DONE, timeout=RUN_ALL_MS, polling=500)
+    cells: list[dict[str, Any]] = page.evaluate(CODE_CELLS)
+    return cells
+
+
+def problems(cells: list[dict[str, Any]]) -> list[str]:
+    """Cells without an execution count, error outputs, tracebacks, widgets that failed."""
+    found = []
+    for c in cells:
+        if not c["blank"] and c["count"] is None:
+            found.append(f"cell {c['index']} never ran (no execution count)")
+        for o in c["outputs"]:
+            if o["type"] == "error":
+                found.append(f"cell {c['index']}: {o['ename']}: {o['evalue']}")
+            if "Traceback" in o["text"]:
+                found.append(f"cell {c['index']} printed a traceback: {o['text'][-800:]}")
+        for text in c["shown"]:
+            if "Error displaying widget" in text or "needs Graphviz" in text:
+                found.append(f"cell {c['index']}: {text.strip()[:300]}")
+    return found
+
+
+def wait_for_pictures(page: Any) -> int:
+    """Wait until every picture (and player map) has its SVG drawn in the page; how many."""
+    page.wait_for_function(
+        """() => { const d = document.querySelectorAll(".wfp-drawing, .wfp-map");
+          return d.length > 0 && [...d].every((x) => x.querySelector("svg") ||
+            x.querySelector(".wfp-graphviz-error")); }""",
+        timeout=STEP_MS,
+    )
+    errors = page.locator(".wfp-graphviz-error").all_inner_texts()
+    assert errors == [], errors
+    return page.locator(".wfp-drawing svg g.graph, .wfp-map svg g.graph").count()
+
+
+def player_step(page: Any) -> str:
+    """Press ▶▶ on the first player; the new step label once the kernel has sent the frame."""
+    player = page.locator(".wfp-player").first
+    page.wait_for_function(
+        "(r) => r.querySelector('.wfp-map svg g.node')",
+        arg=player.element_handle(),
+        timeout=STEP_MS,
+    )
+    before = player.locator(".wfp-pos").inner_text()
+    player.locator('button[data-a="step"]').click()
+    page.wait_for_function(
+        "([r, b]) => r.querySelector('.wfp-pos').textContent !== b",
+        arg=[player.element_handle(), before],
+        timeout=STEP_MS,
+    )
+    assert player.locator('.wfp-map g.node[data-w~="cur"]').count() == 1
+    return player.locator(".wfp-pos").inner_text()
+
+
+@pytest.mark.parametrize("path", ["notebooks/00_tour.ipynb", "notebooks/06_tcp_connection.ipynb"])
+def test_tutorial_runs_in_the_browser_offline(browser: Any, served: str, path: str) -> None:
+    """Every cell runs (numbered, no error), pictures are drawn as SVG, the player advances."""
+    context, blocked = browser
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = context.new_page()
+    uncaught: list[str] = []
+    page.on("pageerror", lambda e: uncaught.append(str(e)))
+    try:
+        ready = open_notebook(page, served, path)
+        started = time.monotonic()
+        cells = run_all(page)
+        ran = time.monotonic() - started
+        found = problems(cells)
+        assert found == [], "\n".join(found)
+        pictures = wait_for_pictures(page)
+        assert pictures >= 1
+        assert (
+            player_step(page)
+            == "step 2 of " + page.locator(".wfp-pos").first.inner_text().split(" of ")[1]
+        )
+        page.screenshot(path=str(ARTIFACTS / f"site-{Path(path).stem}.png"))
+        print(f"{path}: kernel ready {ready:.1f} s, all cells {ran:.1f} s, {pictures} picture(s)")
+    finally:
+        page.close()
+    assert uncaught == []
+    assert blocked == [], f"requests left loopback: {blocked[:5]}"
+
+
+def test_an_exercise_check_runs_in_the_browser(browser: Any, served: str) -> None:
+    """exercises/ex01: the hand-out notebook runs and check("ex01") prints its feedback."""
+    context, blocked = browser
+    page = context.new_page()
+    try:
+        open_notebook(page, served, "exercises/ex01_write_a_policy/exercise.ipynb")
+        cells = run_all(page)
+        page.screenshot(path=str(ARTIFACTS / "site-ex01.png"))
+        assert problems(cells) == []
+        shown = "\n".join(t for c in cells for t in c["shown"])
+        assert "ex01" in shown and ("passed" in shown.lower() or "fail" in shown.lower()), shown
+    finally:
+        page.close()
+    assert blocked == [], f"requests left loopback: {blocked[:5]}"
+
+
+def test_the_site_holds_no_solutions(site: Path) -> None:
+    """Students get no solutions/ and no hidden checks."""
+    files = site / "files"
+    assert (files / "notebooks" / "00_tour.ipynb").is_file()
+    assert (files / "exercises" / "ex01_write_a_policy" / "student.py").is_file()
+    leaked = [p for p in files.rglob("*") if p.name in {"solutions", "hidden", "INSTRUCTORS.md"}]
+    assert leaked == []
+    with contextlib.suppress(FileNotFoundError):
+        assert "solutions" not in (site / "api" / "contents" / "all.json").read_text()
