@@ -197,12 +197,21 @@ def open_notebook(page: Any, url: str, path: str) -> float:
     return time.monotonic() - started
 
 
-def run_all(page: Any) -> list[dict[str, Any]]:
-    """JupyterLab's own Run All (``notebook:run-all-cells``); the cells once it has finished."""
+def run_all(page: Any) -> tuple[list[dict[str, Any]], float]:
+    """JupyterLab's own Run All (``notebook:run-all-cells``).
+
+    Returns:
+        The cells once it has finished, and the seconds until the first code cell had run.
+    """
+    started = time.monotonic()
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    page.wait_for_function(
+        "() => (" + CODE_CELLS + ")()[0].count !== null", timeout=RUN_ALL_MS, polling=100
+    )
+    first = time.monotonic() - started
     page.wait_for_function(RUN_ALL_DONE, timeout=RUN_ALL_MS, polling=500)
     cells: list[dict[str, Any]] = page.evaluate(CODE_CELLS)
-    return cells
+    return cells, first
 
 
 def problems(cells: list[dict[str, Any]]) -> list[str]:
@@ -254,7 +263,14 @@ def player_step(page: Any) -> str:
     return player.locator(".wfp-pos").inner_text()
 
 
-@pytest.mark.parametrize("path", ["notebooks/00_tour.ipynb", "notebooks/06_tcp_connection.ipynb"])
+#: The tutorials the suite runs in the browser; ``WFPSIM_SITE_ALL=1`` runs every one.
+TUTORIALS = ["notebooks/00_tour.ipynb", "notebooks/06_tcp_connection.ipynb"]
+if os.environ.get("WFPSIM_SITE_ALL"):
+    TUTORIALS = [f"notebooks/{p.name}" for p in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))]
+MUST_DRAW = {"notebooks/00_tour.ipynb", "notebooks/06_tcp_connection.ipynb"}
+
+
+@pytest.mark.parametrize("path", TUTORIALS)
 def test_tutorial_runs_in_the_browser_offline(browser: Any, served: str, path: str) -> None:
     """Every cell runs (numbered, no error), pictures are drawn as SVG, the player advances."""
     context, blocked = browser
@@ -265,18 +281,26 @@ def test_tutorial_runs_in_the_browser_offline(browser: Any, served: str, path: s
     try:
         ready = open_notebook(page, served, path)
         started = time.monotonic()
-        cells = run_all(page)
+        cells, first = run_all(page)
         ran = time.monotonic() - started
         found = problems(cells)
         assert found == [], "\n".join(found)
-        pictures = wait_for_pictures(page)
-        assert pictures >= 1
-        assert (
-            player_step(page)
-            == "step 2 of " + page.locator(".wfp-pos").first.inner_text().split(" of ")[1]
-        )
+        has_pictures = page.locator(".wfp-drawing, .wfp-map").count() > 0
+        pictures = wait_for_pictures(page) if has_pictures or path in MUST_DRAW else 0
+        if path in MUST_DRAW:
+            assert pictures >= 1
+        if page.locator(".wfp-player").count():
+            total = page.locator(".wfp-pos").first.inner_text().split(" of ")[1]
+            assert player_step(page) == f"step 2 of {total}"
         page.screenshot(path=str(ARTIFACTS / f"site-{Path(path).stem}.png"))
-        print(f"{path}: kernel ready {ready:.1f} s, all cells {ran:.1f} s, {pictures} picture(s)")
+        drawn = page.eval_on_selector_all(
+            ".wfp-drawing[data-ms]", "(els) => els.map((e) => +e.dataset.ms)"
+        )
+        print(
+            f"{path}: kernel ready {ready:.1f} s, first cell run {ready + first:.1f} s after "
+            f"opening, all cells {ran:.1f} s, {pictures} picture(s), drawn in the page in "
+            f"{drawn} ms"
+        )
     finally:
         page.close()
     assert uncaught == []
@@ -289,7 +313,7 @@ def test_an_exercise_check_runs_in_the_browser(browser: Any, served: str) -> Non
     page = context.new_page()
     try:
         open_notebook(page, served, "exercises/ex01_write_a_policy/exercise.ipynb")
-        cells = run_all(page)
+        cells, _ = run_all(page)
         page.screenshot(path=str(ARTIFACTS / "site-ex01.png"))
         assert problems(cells) == []
         shown = "\n".join(t for c in cells for t in c["shown"])
