@@ -22,7 +22,6 @@ import builtins
 import io
 import json
 import os
-import resource
 import sys
 import types
 from contextlib import redirect_stderr, redirect_stdout
@@ -68,6 +67,8 @@ def send(kind: str, value: Any) -> None:
 
 
 def _limit(memory_mb: int, cpu_seconds: int) -> None:
+    import resource  # not in Pyodide (the browser classroom), which never starts this process
+
     for which, value in (
         (resource.RLIMIT_AS, memory_mb * 1024 * 1024),
         (resource.RLIMIT_CPU, cpu_seconds),

@@ -11,6 +11,11 @@ Exercises whose checks read only answers (``STUDENT_DATA`` in ``checks.py``) run
 one loads the student's file and hands back those values as plain data, the other judges them and
 never runs the student's code.
 
+In the browser classroom (Pyodide, ``sys.platform == "emscripten"``) no process can be started:
+there the same request runs in the page's own interpreter (:func:`_in_page`), on the same
+temporary copy, with the same feedback — without the time, memory and file limits, which only a
+process of its own can give (the student's browser is the student's own machine).
+
 What this is not: a security sandbox. A file written to attack the grading machine (not the
 grade) runs with the grader's user rights; for that, grade in a container (otter's Docker mode,
 see ``INSTRUCTORS.md``).
@@ -97,8 +102,51 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
+def _in_page(request: dict[str, Any], cwd: Path) -> _Run:
+    """Pyodide runs no processes: serve ``request`` as the child would, in this interpreter."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+    from types import SimpleNamespace
+
+    from wfpsim.exercise import child, variants
+    from wfpsim.exercise.plain import from_plain
+
+    request = {**request, "_strict": [False]}
+    path = Path(request["student"])
+    before, old_env, old_out = os.getcwd(), os.environ.get("WFPSIM_EXERCISES"), child._out
+    with tempfile.TemporaryFile() as results:
+        child._out = results.fileno()
+        os.environ["WFPSIM_EXERCISES"] = str(cwd.parent)
+        os.chdir(cwd)
+        variants.use_seed(request.get("seed"))
+        sink = io.StringIO()
+        try:
+            with redirect_stdout(sink), redirect_stderr(sink):
+                if request["mode"] == "data":
+                    child._read_data(request, path)
+                elif request["mode"] == "judge":
+                    answers = {k: from_plain(v) for k, v in request["data"].items()}
+                    child._run_checks(request, SimpleNamespace(**answers), path, fresh=False)
+                else:
+                    child._run_checks(request, None, path, fresh=True)
+        finally:
+            child._out = old_out
+            variants.use_seed(None)
+            os.chdir(before)
+            if old_env is None:
+                os.environ.pop("WFPSIM_EXERCISES", None)
+            else:
+                os.environ["WFPSIM_EXERCISES"] = old_env
+        results.seek(0)
+        lines = results.read().decode("utf-8", "replace").splitlines()
+    messages = [json.loads(line) for line in lines if line.strip()]
+    return _Run(messages, "", sink.getvalue().encode()[:_KEEP])
+
+
 def _spawn(request: dict[str, Any], cwd: Path, timeout: float) -> _Run:
     """Start the checking process, feed it ``request``, collect its result lines."""
+    if sys.platform == "emscripten":
+        return _in_page(request, cwd)
     read_end, write_end = os.pipe()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WFPSIM_")}
     env["WFPSIM_EXERCISES"] = str(cwd.parent)
