@@ -284,3 +284,97 @@ def test_machine_overview_counts_every_filter_by_layer_and_sublayer() -> None:
     assert dict(row.cells["Local rules"]) == {"PERMIT": 3, "BLOCK": 1, "CALLOUT": 1}
     assert row.total == len(engine.filters())
     assert "weight 0xf000" in machine_overview(engine).source
+
+
+# the commands ----------------------------------------------------------------------------------
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from wfpsim.cli import main
+
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_lint_command_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """`wfpsim lint NAME --json`: the planted findings with the documented keys."""
+    import json
+
+    status, out, _err = _cli(capsys, "lint", "rules-that-never-apply", "--json")
+    rows = json.loads(out)
+    assert status == 0
+    assert {r["name"] for r in rows if r["certain"]} == {
+        "block http", "allow ssh", "soft permit 8080", "block admin host", "kids' games",
+    }  # fmt: skip
+    assert all(
+        {"kind", "filter_id", "name", "layer", "sublayer", "by", "why"} <= set(r) for r in rows
+    )
+
+
+def test_explain_command_flow_filter_and_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    """`wfpsim explain`: a flow's JSON, a filter by id, and exit 2 naming what is missing."""
+    import json
+
+    status, out, _err = _cli(
+        capsys, "explain", "rules-that-never-apply", "--kind", "tcp", "--local", "10.0.0.5:0",
+        "--remote", "198.51.100.7:8080", "--json",
+    )  # fmt: skip
+    doc = json.loads(out)
+    assert status == 0
+    assert (doc["verdict"], doc["decided_by"]) == ("BLOCK", "block 8080")
+    assert {"verdict", "decided_at", "decided_by", "filter_id", "possible", "layers"} <= set(doc)
+    status, out, _err = _cli(
+        capsys, "explain", "rules-that-never-apply", "--filter-id", "2", "--json"
+    )
+    doc = json.loads(out)
+    assert {"filter_id", "name", "layer", "sublayer", "provider", "action", "effective_weight",
+            "conditions", "preempted_by"} <= set(doc)  # fmt: skip
+    assert doc["preempted_by"][0]["name"] == "web ports"
+    status, _out, err = _cli(capsys, "explain", "rules-that-never-apply", "--filter-id", "999")
+    assert status == 2 and "no filter with id 999" in err
+    status, _out, err = _cli(capsys, "explain", "rules-that-never-apply")
+    assert status == 2 and "--local" in err
+
+
+def test_diff_command_with_flows(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`wfpsim diff A B --flows F --json`: objects by key, and the flows that change verdict."""
+    import json
+
+    source = Path(find("rules-that-never-apply")).read_text()
+    changed = tmp_path / "after.toml"
+    changed.write_text(source.replace('name = "block 8080"', 'name = "block 8080 (off)"').replace(
+        "conditions = [{ field = \"IP_REMOTE_PORT\", value = 8080 }]",
+        "conditions = [{ field = \"IP_REMOTE_PORT\", value = 8081 }]",
+    ))  # fmt: skip
+    flows = tmp_path / "flows.toml"
+    flows.write_text(
+        '[[traffic]]\nname = "web proxy"\nkind = "tcp"\ndirection = "outbound"\n'
+        'local = "10.0.0.5:0"\nremote = "198.51.100.7:8080"\n'
+    )
+    status, out, _err = _cli(
+        capsys, "diff", "rules-that-never-apply", str(changed), "--flows", str(flows), "--json"
+    )
+    doc = json.loads(out)
+    assert status == 0
+    assert doc["filters"]["added"] and doc["filters"]["removed"]  # keys differ: new objects
+    assert doc["flows"] == [
+        {"flow": "web proxy", "before": "BLOCK", "after": "PERMIT", "changed": True}
+    ]
+
+
+@pytest.mark.skipif(not DUMPS.is_dir(), reason="the shared dumps are not beside the checkout")
+def test_import_command_counts_equal_the_file(capsys: pytest.CaptureFixture[str]) -> None:
+    """`wfpsim import DUMP --json`: per kind in_file and imported; nothing skipped silently."""
+    import json
+    import re
+
+    path = DUMPS / "python_pi_burner_wfpstate.xml"
+    status, out, _err = _cli(capsys, "import", str(path), "--json")
+    doc = json.loads(out)
+    text = path.read_text(encoding="utf-8")
+    assert status == 0
+    assert doc["filters"]["in_file"] == len(re.findall(r"<filterKey>", text)) == 1050
+    assert doc["callouts"]["in_file"] == len(re.findall(r"<calloutKey>", text))
+    for kind in ("providers", "sublayers", "callouts", "filters"):
+        part = doc[kind]
+        skipped = [s for s in doc["skipped"] if s["kind"] == kind]
+        assert part["imported"] + len(skipped) == part["in_file"], kind

@@ -96,16 +96,71 @@ def test_explain_flow_names_the_deciding_filter() -> None:
     assert "IP_REMOTE_PORT == 80 (value 9000)" in text
 
 
-@pytest.mark.skipif(not DUMPS.is_dir(), reason="the shared dumps are not beside the checkout")
-def test_a_real_machine_with_third_party_callouts_depends_on_them() -> None:
-    """Third-party callouts on a real dump: DEPENDS by default, PERMIT when they permit."""
+DEFENDER = """<?xml version="1.0" encoding="UTF-8"?>
+<wfpstate><providers/><subLayers/>
+<layers numItems="1"><item>
+ <layer><layerKey>FWPM_LAYER_DATAGRAM_DATA_V4</layerKey></layer>
+ <callouts numItems="1"><item>
+  <calloutKey>{9d5e5b0e-6a3c-4a6e-a9f1-6e3b3c0d7a01}</calloutKey>
+  <displayData><name>windefend_datagram_v4</name><description/></displayData>
+  <flags numItems="1"><item>FWPM_CALLOUT_FLAG_REGISTERED</item></flags>
+  <providerKey/><applicableLayer>FWPM_LAYER_DATAGRAM_DATA_V4</applicableLayer>
+  <calloutId>301</calloutId></item></callouts>
+ <filters numItems="1"><item>
+  <filterKey>{9d5e5b0e-6a3c-4a6e-a9f1-6e3b3c0d7a02}</filterKey>
+  <displayData><name>windefend_datagram_v4</name><description/></displayData>
+  <flags/><providerKey/><layerKey>FWPM_LAYER_DATAGRAM_DATA_V4</layerKey>
+  <subLayerKey>FWPM_SUBLAYER_UNIVERSAL</subLayerKey>
+  <weight><type>FWP_EMPTY</type></weight><filterCondition/>
+  <action><type>FWP_ACTION_CALLOUT_TERMINATING</type>
+   <filterType>{9d5e5b0e-6a3c-4a6e-a9f1-6e3b3c0d7a01}</filterType></action>
+  <filterId>70001</filterId>
+  <effectiveWeight><type>FWP_UINT64</type><uint64>0</uint64></effectiveWeight>
+ </item></filters>
+</item></layers></wfpstate>
+"""
+
+
+def test_defender_style_callouts_make_udp_depend_on_them(tmp_path: Path) -> None:
+    """A dump whose registered third-party callout sits at DATAGRAM_DATA (as Defender's do):
+    UDP is DEPENDS by default and PERMIT with --callouts permit — never blocked by invention."""
     from wfpsim.netsh import load_netsh
 
+    dump = tmp_path / "defender.xml"
+    dump.write_text(DEFENDER)
+    engine, report = load_netsh(dump)
+    assert report.to_json()["callouts"] == {"in_file": 1, "imported": 1}
+    flow = ("udp", "outbound", "10.0.0.5:0", "198.51.100.7:53")
+    depends = explain_flow(engine, *flow)
+    assert depends.verdict == "DEPENDS"
+    assert {p["verdict"] for p in depends.whatif.possible()} == {"PERMIT", "BLOCK"}
+    assert explain_flow(engine, *flow, callouts="permit").verdict == "PERMIT"
+    assert explain_flow(engine, *flow, callouts="block").verdict == "BLOCK"
+
+
+def test_an_unregistered_dump_callout_stays_unregistered(tmp_path: Path) -> None:
+    """Without FWPM_CALLOUT_FLAG_REGISTERED the callout is not registered: its terminating
+    filter acts as a BLOCK filter, as Windows documents."""
+    from wfpsim.netsh import load_netsh
+
+    dump = tmp_path / "unregistered.xml"
+    dump.write_text(DEFENDER.replace("<item>FWPM_CALLOUT_FLAG_REGISTERED</item>", ""))
+    engine, _report = load_netsh(dump)
+    assert not engine.is_registered(engine.callouts()[0].key)
+    flow = ("udp", "outbound", "10.0.0.5:0", "198.51.100.7:53")
+    assert explain_flow(engine, *flow).verdict == "BLOCK"
+
+
+@pytest.mark.skipif(not DUMPS.is_dir(), reason="the shared dumps are not beside the checkout")
+def test_a_real_machine_with_third_party_callouts_depends_on_them() -> None:
+    """Third-party callouts on a real dump: DEPENDS by default, PERMIT when they permit;
+    Windows' own callouts get their documented models, not UnknownCallout."""
+    from wfpsim.netsh import load_netsh
+    from wfpsim.windows_callouts import CalloutModel
+
     engine, _report = load_netsh(DUMPS / "python_pi_burner_wfpstate.xml")
-    for c in engine.callouts():
-        if engine.is_registered(c.key):
-            engine.unregister_callout(c.key)
-            engine.register_callout(c.key, UnknownCallout(c.key, c.name, c.layer.short_name))
+    silent = next(c for c in engine.callouts() if c.name.startswith("WFP Built-in Silent Drop"))
+    assert isinstance(engine.registry.get(silent.key).classify, CalloutModel)
     flow = ("udp", "outbound", "10.0.0.5:0", "198.51.100.7:53")
     assert explain_flow(engine, *flow).verdict == "DEPENDS"
     assert explain_flow(engine, *flow, callouts="permit").verdict == "PERMIT"

@@ -30,6 +30,8 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+# The analyst's commands (import, explain, lint, diff): their arguments import nothing heavy.
+from wfpsim.analysis.commands import COMMANDS as ANALYSIS
 from wfpsim.catalog import Layer, layer, layers
 from wfpsim.errors import WfpError
 from wfpsim.report import text_table
@@ -236,6 +238,10 @@ COMMANDS: dict[str, Command] = {
         delegates=True,
     ),
     "draw": Command("draw a scenario's (or a netsh dump's) weight graph", _draw_args, _draw),
+    **{
+        name: Command(help_line, arguments, handler)
+        for name, (help_line, arguments, handler) in ANALYSIS.items()
+    },
     "animate": Command(
         "export a scenario's traffic as an animated HTML page", _animate_args, _animate
     ),

@@ -9,12 +9,17 @@ value is kept rather than recomputed). ``show filters`` output has no sublayer o
 section: sublayers named only by GUID get weight 0 and callouts are created at their filter's
 layer — both listed in the report.
 
-Callouts are driver code the dump does not contain. **Our choice:** by default each imported
-callout is registered as a pass-through stand-in (``BuiltinCallout("CONTINUE")``) so that
-classification shows the static policy; ``callouts="unregistered"`` leaves them unregistered
-instead (then terminating callout filters act as BLOCK, as on a machine whose driver failed to
-load). Filters the kit cannot represent are skipped and listed in the report, never dropped
-silently.
+Callouts are driver code the dump does not contain. A ``show state`` dump says which callouts
+a driver had registered (``FWPM_CALLOUT_FLAG_REGISTERED``); the others stay unregistered here too
+(their terminating filters act as BLOCK, or PERMIT with ``PERMIT_IF_CALLOUT_UNREGISTERED``). A
+registered callout gets, by default (``callouts="unknown"``), a model when it is one of Windows'
+own (:mod:`wfpsim.windows_callouts`) and otherwise an :class:`~wfpsim.unknown.UnknownCallout`,
+whose possible answers :mod:`wfpsim.analysis.whatif` explores (PERMIT, BLOCK or DEPENDS).
+``callouts="unregistered"`` registers none; ``"stand-in"`` registers every callout as a
+pass-through (``BuiltinCallout("CONTINUE")``, the kit's former default). Every object the kit
+cannot represent is skipped and listed in the report (:class:`~wfpsim.importreport.ImportReport`),
+never dropped silently; symbolic names resolve through the catalog, and a symbolic name it does
+not know is kept as the object's name.
 
 **What is read.** The file as UTF-8 (with or without a byte-order mark) or UTF-16 — little or
 big endian, with a BOM (what PowerShell's ``>`` writes) or without one when the bytes show it
@@ -34,11 +39,9 @@ from __future__ import annotations
 import re
 import uuid
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wfpsim.callouts import BuiltinCallout
 from wfpsim.catalog import layer, named_guids, parse_guid, sdk_version
 from wfpsim.conditions import Condition, MatchType
 from wfpsim.dumpfile import MAX_UINT64, items, number, parse_dump, read_dump, text_of
@@ -50,8 +53,10 @@ from wfpsim.errors import (
     LayerNotFoundError,
     WfpError,
 )
+from wfpsim.importreport import ImportReport
 from wfpsim.objects import (
     Callout,
+    CalloutFlag,
     Filter,
     FilterFlag,
     Provider,
@@ -60,41 +65,16 @@ from wfpsim.objects import (
     SublayerFlag,
     Weight,
 )
+from wfpsim.registry import CalloutRegisterFlag
 from wfpsim.values import DataType, Value, parse_ipv6
+from wfpsim.windows_callouts import IMPORT_MODES, register_imported
 
 OUTPUT_ONLY_FLAGS = FilterFlag.INDEXED | FilterFlag.DISABLED
 
-
-@dataclass(slots=True)
-class ImportReport:
-    """What an import did: counts, what was created by inference, what was skipped and why."""
-
-    source: str
-    kind: str = ""
-    providers: int = 0
-    sublayers: int = 0
-    callouts: int = 0
-    filters: int = 0
-    inferred: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        lines = [
-            f"{self.source} ({self.kind}): {self.filters} filters, {self.sublayers} sublayers, "
-            f"{self.callouts} callouts, {self.providers} providers imported"
-        ]
-        if self.inferred:
-            lines.append(f"inferred ({len(self.inferred)}): " + "; ".join(self.inferred[:5]))
-        if self.skipped:
-            lines.append(f"skipped ({len(self.skipped)}), by reason:")
-            groups: dict[str, list[str]] = {}
-            for entry in self.skipped:
-                what, _, reason = entry.partition(": ")
-                groups.setdefault(reason, []).append(what)
-            for reason, whats in groups.items():
-                more = f" and {len(whats) - 1} more" if len(whats) > 1 else ""
-                lines.append(f"  {whats[0]}{more}: {reason}")
-        return "\n".join(lines)
+#: A symbolic identifier as dumps write them (``FWPM_PROVIDER_MPSSVC_APP_ISOLATION``).
+SYMBOLIC = re.compile(r"[A-Z][A-Z0-9_]{2,}")
+#: The namespace of keys derived from symbolic names the catalog does not know.
+NAMESPACE = uuid.UUID("6f3c1a52-5e1b-4c8e-9a57-1b7e1d0c2a11")
 
 
 class _Reader:
@@ -118,9 +98,17 @@ class _Reader:
         self.filter_ids = {f.filter_id for f in engine.filters()}
 
     def guid(self, text: str) -> uuid.UUID | None:
-        """A GUID written as ``{…}`` or as a well-known symbolic name (cached)."""
+        """A GUID written as ``{…}`` or as a symbolic name (cached). A symbolic name the catalog
+        does not know keeps its name: it gets a key derived from it (``uuid5``), the same for
+        every object that names it, and the report says so."""
         if text not in self.guids:
-            self.guids[text] = (parse_guid(text) or self.names.get(text)) if text else None
+            found = (parse_guid(text) or self.names.get(text)) if text else None
+            if found is None and text and SYMBOLIC.fullmatch(text):
+                found = uuid.uuid5(NAMESPACE, text)
+                self.report.inferred.append(
+                    f"{text}: a symbolic name the catalog does not know (key {{{found}}})"
+                )
+            self.guids[text] = found
         return self.guids[text]
 
     def layer(self, text: str) -> Any:
@@ -162,8 +150,14 @@ class _Reader:
     # providers, sublayers, callouts ---------------------------------------------------
     def provider(self, item: ET.Element) -> None:
         kids = children(item)
-        key = self.guid(text_of(kids, "providerKey"))
-        if key is None or key in self.providers:
+        self.report.count("providers")
+        key_text = text_of(kids, "providerKey")
+        key = self.guid(key_text)
+        if key is None:
+            self.report.skip("providers", repr(key_text), "no providerKey GUID or name")
+            return
+        if key in self.providers:
+            self.report.imported("providers")
             return
         # Everything in a dump outlives any session; boot-time filters reference providers the
         # dump does not flag persistent, so imported providers are made persistent (our choice).
@@ -173,55 +167,84 @@ class _Reader:
             Provider(name, key, text_of(display, "description"), ProviderFlag.PERSISTENT)
         )
         self.providers.add(key)
-        self.report.providers += 1
+        self.report.imported("providers")
 
     def sublayer(self, item: ET.Element) -> None:
         kids = children(item)
-        key = self.guid(text_of(kids, "subLayerKey"))
-        if key is None or key in self.sublayers:
+        self.report.count("sublayers")
+        key_text = text_of(kids, "subLayerKey")
+        key = self.guid(key_text)
+        if key is None:
+            self.report.skip("sublayers", repr(key_text), "no subLayerKey GUID or name")
+            return
+        if key in self.sublayers:
+            self.report.imported("sublayers")  # a built-in sublayer: already in the engine
             return
         display = children(kids.get("displayData"))
         name = text_of(display, "name") or str(key)
         try:
             weight = number(text_of(kids, "weight") or "0", "weight", 0xFFFF)
         except InvalidParameterError as err:
-            self.report.skipped.append(f"sublayer {name!r}: {err.message}")
+            self.report.skip("sublayers", repr(name), err.message)
             return
         sub = Sublayer(name, weight, key, text_of(display, "description"), SublayerFlag.PERSISTENT)
         self.session.add_sublayer(sub)
         self.sublayers.add(key)
-        self.report.sublayers += 1
+        self.report.imported("sublayers")
 
     def callout(self, item: ET.Element) -> None:
         kids = children(item)
-        key = self.guid(text_of(kids, "calloutKey"))
-        if key is None or key in self.callouts:
-            return
+        self.report.count("callouts")
+        key_text = text_of(kids, "calloutKey")
+        key = self.guid(key_text)
         display = children(kids.get("displayData"))
+        name = text_of(display, "name") or key_text
+        if key is None:
+            self.report.skip("callouts", repr(name), "no calloutKey GUID or name")
+            return
+        if key in self.callouts:
+            self.report.imported("callouts")
+            return
         try:
             la = self.layer(text_of(kids, "applicableLayer"))
         except WfpError as err:
-            self.report.skipped.append(f"callout {text_of(display, 'name')!r}: {_why(err)}")
+            self.report.skip("callouts", repr(name), _why(err))
             return
         if not la.accepts_callouts:
+            reason = f"{la.short_name} is a user-mode layer: callouts run only in kernel drivers"
+            self.report.skip("callouts", repr(name), reason)
             return
-        name = text_of(display, "name") or str(key)
-        self.session.add_callout(Callout(name, la, key, text_of(display, "description")))
-        if self.mode == "stand-in":
-            self.engine.register_callout(key, BuiltinCallout("CONTINUE"))
+        flags = [(i.text or "").strip() for i in items(kids.get("flags"))]
+        manage = CalloutFlag.NONE
+        for f in flags:
+            short = f.removeprefix("FWPM_CALLOUT_FLAG_")
+            if short in CalloutFlag.__members__:
+                manage |= CalloutFlag[short]
+        register = CalloutRegisterFlag.NONE
+        for f in flags:
+            short = f.removeprefix("FWP_CALLOUT_FLAG_")
+            if f.startswith("FWP_CALLOUT_FLAG_") and short in CalloutRegisterFlag.__members__:
+                register |= CalloutRegisterFlag[short]
+        provider = self.guid(text_of(kids, "providerKey"))
+        callout = Callout(name, la, key, text_of(display, "description"), manage, provider)
+        self.session.add_callout(callout)
+        # ``show state`` says whether a driver registered the callout (FWPM_CALLOUT_FLAG_REGISTERED)
+        registered = bool(manage & CalloutFlag.REGISTERED)
+        register_imported(self.engine, callout, registered, register, self.mode)
         self.callouts.add(key)
-        self.report.callouts += 1
+        self.report.imported("callouts")
 
     # filters --------------------------------------------------------------------------
     def filter(self, item: ET.Element) -> None:
         kids = children(item)
+        self.report.count("filters")
         display = children(kids.get("displayData"))
         name = text_of(display, "name") or text_of(kids, "filterKey")
         id_text = text_of(kids, "filterId")
         try:
             self._add_filter(kids, display, name, id_text)
         except (WfpError, ValueError) as err:
-            self.report.skipped.append(f"filter {name!r} ({id_text or 'no id'}): {_why(err)}")
+            self.report.skip("filters", f"{name!r} ({id_text or 'no id'})", _why(err))
 
     def _add_filter(
         self, kids: dict[str, ET.Element], display: dict[str, ET.Element], name: str, id_text: str
@@ -243,7 +266,6 @@ class _Reader:
                 Sublayer(str(sub_key), 0, sub_key, flags=SublayerFlag.PERSISTENT)
             )
             self.sublayers.add(sub_key)
-            self.report.sublayers += 1
             self.report.inferred.append(f"sublayer {{{sub_key}}} (weight unknown: 0)")
         action_kids = children(kids.get("action"))
         action = text_of(action_kids, "type").removeprefix("FWP_ACTION_")
@@ -251,11 +273,11 @@ class _Reader:
         if action.startswith("CALLOUT"):
             callout_key = self.guid(text_of(action_kids, "filterType"))
         if callout_key is not None and callout_key not in self.callouts:
-            self.session.add_callout(Callout(str(callout_key), la, callout_key))
-            if self.mode == "stand-in":
-                self.engine.register_callout(callout_key, BuiltinCallout("CONTINUE"))
+            inferred = Callout(str(callout_key), la, callout_key)
+            self.session.add_callout(inferred)
+            # ``show filters`` has no callout section: whether a driver registered it is unknown
+            register_imported(self.engine, inferred, True, CalloutRegisterFlag.NONE, self.mode)
             self.callouts.add(callout_key)
-            self.report.callouts += 1
             self.report.inferred.append(f"callout {{{callout_key}}} at {la.short_name}")
         conditions = []
         for c in items(kids.get("filterCondition")):
@@ -295,7 +317,7 @@ class _Reader:
             self.report.inferred.append(
                 f"filter {name!r}: id {filter_id} was taken, the engine gave it {stored.filter_id}"
             )
-        self.report.filters += 1
+        self.report.imported("filters")
 
 
 def _value(el: ET.Element) -> Any:
@@ -363,21 +385,23 @@ def _weight(el: ET.Element | None) -> Weight:
 
 
 def load_netsh(
-    path: str | Path, engine: Engine | None = None, callouts: str = "stand-in"
+    path: str | Path, engine: Engine | None = None, callouts: str = "unknown"
 ) -> tuple[Engine, ImportReport]:
     """Build an engine from a dump; returns it with an :class:`ImportReport`.
 
     Args:
         path: a ``netsh wfp show state`` or ``show filters`` XML file (UTF-8 or UTF-16).
         engine: add to this engine (a new one by default).
-        callouts: ``"stand-in"`` (registered pass-through, the default) or ``"unregistered"``.
+        callouts: ``"unknown"`` (the default; ``"permit"`` and ``"block"`` import the same),
+            ``"unregistered"`` or ``"stand-in"`` (see the module doc).
 
     Raises:
         InvalidParameterError: the file cannot be read or decoded, holds a DOCTYPE, is not
             netsh WFP XML, or ``callouts`` is unknown.
     """
-    if callouts not in ("stand-in", "unregistered"):
-        raise InvalidParameterError(f"callouts={callouts!r}; valid: 'stand-in', 'unregistered'")
+    if callouts not in IMPORT_MODES:
+        valid = ", ".join(repr(m) for m in IMPORT_MODES)
+        raise InvalidParameterError(f"callouts={callouts!r}; valid: {valid}")
     path = Path(path)
     root = parse_dump(read_dump(path), str(path))
     top_kids = children(root)

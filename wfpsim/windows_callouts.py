@@ -25,13 +25,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from wfpsim.callouts import ClassifyOut, IncomingValues, KernelFilter, MetaValues
-from wfpsim.catalog import builtin_callouts, identifier
+from wfpsim.catalog import builtin_callouts, identifier, layer
+from wfpsim.engine import Engine
 from wfpsim.ids import FWPS_CLASSIFY_OUT_FLAG_ABSORB, FWPS_RIGHT_ACTION_WRITE
-from wfpsim.objects import Action
+from wfpsim.objects import Action, Callout
+from wfpsim.registry import CalloutRegisterFlag
 
-__all__ = ["CalloutModel", "model_for", "model_for_key"]
+__all__ = ["IMPORT_MODES", "CalloutModel", "model_for", "model_for_key", "register_imported"]
 
 PAGE = "Microsoft's 'Built-in Callout Identifiers' page (fwpmu.h)"
 
@@ -158,3 +161,37 @@ def model_for(key: uuid.UUID, provider: uuid.UUID | None) -> CalloutModel | None
         name = _mpssvc_providers()[provider]
         return CalloutModel(name, "CONTINUE", MPSSVC.format(provider=name))
     return None
+
+
+#: ``load_netsh(callouts=…)``: what a dump's registered callouts become.
+IMPORT_MODES = ("unknown", "permit", "block", "unregistered", "stand-in")
+
+
+def register_imported(
+    engine: Engine,
+    callout: Callout,
+    registered: bool,
+    flags: CalloutRegisterFlag,
+    mode: str,
+) -> None:
+    """Register an imported callout as the dump says, with what stands in for its code.
+
+    ``registered`` is the dump's ``FWPM_CALLOUT_FLAG_REGISTERED``: an unregistered callout stays
+    unregistered (its filters then act as Windows documents for unregistered callouts), except
+    in the legacy ``stand-in`` mode. A registered one gets Windows' model when there is one,
+    else an :class:`~wfpsim.unknown.UnknownCallout` (``unknown``, ``permit``, ``block`` modes:
+    the answer is chosen later, by :mod:`wfpsim.analysis.whatif`).
+    """
+    from wfpsim.callouts import BuiltinCallout
+    from wfpsim.unknown import UnknownCallout
+
+    if mode == "unregistered" or (not registered and mode != "stand-in"):
+        return
+    classify: Any
+    if mode == "stand-in":
+        classify = BuiltinCallout("CONTINUE")
+    else:
+        model = model_for(callout.key, callout.provider)
+        short = layer(callout.layer).short_name
+        classify = model if model is not None else UnknownCallout(callout.key, callout.name, short)
+    engine.register_callout(callout.key, classify, flags=flags)

@@ -30,6 +30,7 @@ from typing import Any
 
 from wfpsim.analysis.filters import FilterExplanation, explain_filter
 from wfpsim.catalog import layer
+from wfpsim.dumpfile import decode_dump, parse_dump, read_dump
 from wfpsim.engine import Engine
 from wfpsim.errors import FilterNotFoundError, InvalidParameterError, WfpError
 
@@ -60,19 +61,6 @@ class NetEventRecord:
         return f"#{self.index} {self.type} {proto} {self.local} -> {self.remote}{where}{app}"
 
 
-def _decode(data: bytes, source: str) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    if len(data) > 1 and data[1:2] == b"\x00" and data[0:1] != b"\x00":
-        return data.decode("utf-16-le")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise InvalidParameterError(
-            f"{source}: not UTF-8 or UTF-16 text (byte {err.start}: {data[err.start]:#04x})"
-        ) from None
-
-
 def _int(el: ET.Element, path: str) -> int | None:
     text = (el.findtext(path) or "").strip()
     try:
@@ -100,30 +88,24 @@ def _app(shown: str) -> str:
 def read_netevents(source: str | Path | bytes) -> list[NetEventRecord]:
     """Read ``netsh wfp show netevents`` XML (a path, or the XML itself as text or bytes).
 
+    The file is read as dumps are (:mod:`wfpsim.dumpfile`): UTF-8 or UTF-16, no DOCTYPE.
+
     Raises:
-        InvalidParameterError: unreadable, not XML, a ``<!DOCTYPE`` (refused: entity
-            declarations are how XML attacks start), or no ``<netEvents>`` element.
+        InvalidParameterError: unreadable, not UTF-8/UTF-16, not XML, a ``<!DOCTYPE`` (refused:
+            entity declarations are how XML attacks start), or no ``<netEvents>`` element.
     """
     name = "netevents"
     if isinstance(source, Path) or (isinstance(source, str) and "<" not in source):
         name = str(source)
-        try:
-            data = Path(source).read_bytes()
-        except OSError as err:
-            raise InvalidParameterError(f"cannot read {name}: {err.strerror}") from None
-        text = _decode(data, name)
+        text = read_dump(Path(source))
     else:
-        text = _decode(source, name) if isinstance(source, bytes) else source
-    if "<!DOCTYPE" in text[:4096].upper() or "<!ENTITY" in text.upper():
-        raise InvalidParameterError(f"{name}: a <!DOCTYPE> or <!ENTITY> is refused in netsh XML")
-    try:
-        root = ET.fromstring(text.lstrip("\ufeff"))
-    except ET.ParseError as err:
-        raise InvalidParameterError(f"{name}: not XML ({err})") from None
-    top = root if root.tag == "netEvents" else root.find(".//netEvents")
+        text = decode_dump(source, name) if isinstance(source, bytes) else source
+    root = parse_dump(text, name)
+    top = root.find("netEvents")
     if top is None:
-        raise InvalidParameterError(f"{name}: no <netEvents> element (is it `netsh wfp show "
-                                    "netevents` output?)")  # fmt: skip
+        raise InvalidParameterError(
+            f"{name}: no <netEvents> element (is it `netsh wfp show netevents` output?)"
+        )
     records = []
     for index, item in enumerate(top.findall("item"), 1):
         header = item.find("header")

@@ -55,8 +55,11 @@ class Branch(Generic[T]):
     result: T
 
     def condition(self) -> list[dict[str, str]]:
-        """``[{"callout", "returns"}]``: the answers this verdict depends on."""
-        return [{"callout": r.name, "returns": r.answer} for r in self.answers]
+        """``[{"callout", "returns"}]``: the answers this verdict depends on (callouts that could
+        give only one answer, such as inspection callouts, are left out)."""
+        return [
+            {"callout": r.name, "returns": r.answer} for r in self.answers if len(r.choices) > 1
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,7 @@ class WhatIf(Generic[T]):
 
     branches: tuple[Branch[T], ...]
     complete: bool = True
+    mode: str = "unknown"
 
     @property
     def verdict(self) -> str:
@@ -83,8 +87,11 @@ class WhatIf(Generic[T]):
 
     def text(self, most: int = 4) -> str:
         """The verdicts and the answers they depend on (at most ``most`` branches per verdict)."""
+        reached = sorted({r.name for b in self.branches for r in b.answers if len(r.choices) > 1})
+        if self.mode in ("permit", "block"):
+            asked = f" ({', '.join(reached)})" if reached else ""
+            return f"{self.verdict}, assuming unknown callouts answer {self.mode.upper()}{asked}"
         if self.verdict != "DEPENDS":
-            reached = sorted({r.name for b in self.branches for r in b.answers})
             note = f" whatever {', '.join(reached)} answer" if reached else ""
             return f"{self.verdict}{note}"
         by_verdict: dict[str, list[Branch[T]]] = {}
@@ -127,7 +134,7 @@ def explore(
         fixed = Assumption(default=mode.upper() if mode in ("permit", "block") else None)
         with assume(fixed):
             result = run()
-        return WhatIf((Branch(verdict_of(result), tuple(fixed.reached), result),))
+        return WhatIf((Branch(verdict_of(result), tuple(fixed.reached), result),), mode=mode)
     branches: list[Branch[T]] = []
     pending: list[dict[uuid.UUID, str]] = [{}]
     while pending:

@@ -43,7 +43,9 @@ def draw_command(scenario: str, layer: str | None, out: str, *, parents: bool = 
         check_suffix(out)
         if scenario.lower().endswith(".xml"):
             # a real machine's `netsh wfp show state` / `show filters` dump
-            engine, _ = load_netsh(scenario)
+            engine, report = load_netsh(scenario)
+            if report.summary_line():
+                print(report.summary_line(), file=sys.stderr)
         else:
             engine = build(load(find(scenario)), run_code=False)
         try:
