@@ -48,15 +48,24 @@ def draw_command(scenario: str, layer: str | None, out: str, *, parents: bool = 
                 print(report.summary_line(), file=sys.stderr)
         else:
             engine = build(load(find(scenario)), run_code=False)
+        whole_dump = layer is None and scenario.lower().endswith(".xml")
         try:
-            path = weight_graph(engine, layer).save(out)
+            if whole_dump:  # a whole machine: the overview (per-layer graphs with --layer)
+                from wfpsim.viz.overview import machine_overview
+
+                path = machine_overview(engine, f"{scenario}").save(out)
+            else:
+                path = weight_graph(engine, layer).save(out)
         except OSError as err:
             raise InvalidParameterError(f"--out {out}: cannot write it ({err.strerror})") from None
     except WfpError as err:
         print(f"wfpsim: {err}", file=sys.stderr)
         return 2
-    where = f"layer {layer}" if layer else "every layer with filters"
-    print(f"wrote {path} (weight graph of {scenario}, {where})")
+    if whole_dump:
+        print(f"wrote {path} (overview of {scenario}: every layer and sublayer holding filters)")
+    else:
+        where = f"layer {layer}" if layer else "every layer with filters"
+        print(f"wrote {path} (weight graph of {scenario}, {where})")
     return 0
 
 
