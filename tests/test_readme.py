@@ -122,6 +122,10 @@ def test_every_python_block_runs_as_printed(tmp_path: Path) -> None:
 PLACEHOLDERS = {
     "my-policy.toml": str(README.parent / "wfpsim" / "scenarios" / "weight-ranges.toml"),
     "wfpstate.xml": str(README.parent / "notebooks" / "data" / "fanyi_wfpstate.xml"),
+    "before.xml": str(README.parent / "notebooks" / "data" / "fanyi_wfpstate.xml"),
+    "after.xml": str(README.parent / "wfpsim" / "scenarios" / "rules-that-never-apply.toml"),
+    "netevents.xml": str(README.parent / "notebooks" / "data" / "netevents-sample.xml"),
+    "traffic.toml": str(README.parent / "wfpsim" / "scenarios" / "icmp-and-loopback.toml"),
 }
 #: Commands whose documented exit status may be 1: a student's exercise not solved yet.
 MAY_FAIL = {("exercise", "check", "ex03")}
