@@ -26,7 +26,9 @@ def test_outbound_tcp_connect_data_close() -> None:
         *OUT_PKT,                                   # ACK
         "STREAM_V4", *OUT_PKT,                      # data
         *IN_PKT,                                    # the peer's ACK
-        *OUT_PKT, *IN_PKT, *OUT_PKT,                # FIN, FIN, ACK
+        "STREAM_V4", *OUT_PKT,                      # our FIN: a SEND_DISCONNECT indication
+        *IN_PKT, "STREAM_V4",                       # the peer's FIN: RECEIVE_DISCONNECT
+        *OUT_PKT,                                   # the last ACK
         *CLOSE,
     ]  # fmt: skip
     assert j.verdict == "PERMIT" and j.decided_at is None
@@ -43,7 +45,9 @@ def test_inbound_tcp_accept() -> None:
         *OUT_PKT,                                   # SYN-ACK
         *IN_PKT, "ALE_FLOW_ESTABLISHED_V4",         # ACK
         *IN_PKT, "STREAM_V4", *OUT_PKT,             # data in, our ACK
-        *IN_PKT, *OUT_PKT, *IN_PKT,                 # FIN exchange
+        *IN_PKT, "STREAM_V4",                       # the peer's FIN
+        "STREAM_V4", *OUT_PKT,                      # our FIN
+        *IN_PKT,                                    # the last ACK
         "ALE_ENDPOINT_CLOSURE_V4",
     ]  # fmt: skip
     syn_at_ale = j.steps[2]
@@ -169,7 +173,9 @@ def test_loopback_runs_both_ends_with_is_loopback() -> None:
         *hop, "ALE_AUTH_RECV_ACCEPT_V4",           # SYN, authorized by the server side
         *hop, "ALE_FLOW_ESTABLISHED_V4",           # SYN-ACK: the client's flow
         *hop, "ALE_FLOW_ESTABLISHED_V4",           # ACK: the server's flow
-        *hop, *hop, *hop,                          # FIN, FIN, ACK
+        "STREAM_V4", *hop, "STREAM_V4",            # client FIN: send, then receive disconnect
+        "STREAM_V4", *hop, "STREAM_V4",            # server FIN
+        *hop,                                      # last ACK
         *CLOSE, "ALE_ENDPOINT_CLOSURE_V4",         # client socket; the accepted socket
     ]  # fmt: skip
     assert [s.side for s in j.steps if s.layer.startswith("ALE_FLOW")] == ["client", "server"]
@@ -240,8 +246,9 @@ def test_metadata_per_layer() -> None:
     j = Stack(Engine()).run("tcp", "inbound", "10.0.0.5:80", "203.0.113.9:51000")
     ip_in = j.steps[0].in_meta_values
     assert ip_in.ip_header_size == 20 and ip_in.flow_handle is None
-    accept = j.steps[2].in_meta_values
-    assert accept.flow_handle is None or accept.has("FLOW_HANDLE")
+    accept = j.at("ALE_AUTH_RECV_ACCEPT_V4").in_meta_values
+    assert accept.flow_handle is None and not accept.has("FLOW_HANDLE")  # no flow before ALE
+    assert accept.has("PROCESS_ID") and accept.has("TRANSPORT_ENDPOINT_HANDLE")
     transport = j.steps[1].in_meta_values
     assert transport.has("ALE_CLASSIFY_REQUIRED") and transport.transport_header_size == 20
     established = next(s for s in j.steps if s.layer == "ALE_FLOW_ESTABLISHED_V4").in_meta_values
@@ -253,8 +260,14 @@ def test_ale_block_fails_operation_and_shows_at_discard_twin() -> None:
     engine = Engine()
     engine.add_filter(Filter("no inbound", "ALE_AUTH_RECV_ACCEPT_V4", "BLOCK"))
     j = Stack(engine).run("tcp", "inbound", "10.0.0.5:80", "203.0.113.9:51000")
-    assert j.layers == [*IN_PKT, "ALE_AUTH_RECV_ACCEPT_V4", "ALE_AUTH_RECV_ACCEPT_V4_DISCARD"]
+    assert j.layers == [
+        *IN_PKT, "ALE_AUTH_RECV_ACCEPT_V4", "ALE_AUTH_RECV_ACCEPT_V4_DISCARD",
+        "ALE_ENDPOINT_CLOSURE_V4",  # closure for every AUTH_RECV_ACCEPT indication, blocked too
+    ]  # fmt: skip
     assert (j.verdict, j.decided_by) == ("BLOCK", "no inbound")
+    accept, closure = j.at("ALE_AUTH_RECV_ACCEPT_V4"), j.at("ALE_ENDPOINT_CLOSURE_V4")
+    handle = accept.in_meta_values.transport_endpoint_handle
+    assert handle is not None and closure.in_meta_values.transport_endpoint_handle == handle
 
 
 def test_absorbed_block_skips_discard_and_events() -> None:
@@ -327,7 +340,7 @@ def test_flow_context_and_flow_delete() -> None:
     )
     engine.add_filter(Filter("inspect", "STREAM_V4", "CALLOUT_INSPECTION", callout="inspector"))
     Stack(engine).run("tcp", "outbound", "10.0.0.5:0", "93.184.216.34:80", payload=["a", "b"])
-    assert seen == [0xC0FFEE, 0xC0FFEE]
+    assert seen == [0xC0FFEE] * 4  # two sends, our FIN, the peer's FIN
     assert deleted == [(20, engine.callout("inspector").callout_id, 0xC0FFEE)]
 
 
@@ -414,7 +427,8 @@ def test_static_block_at_a_redirect_layer_does_not_fail_the_connect() -> None:
 
 
 def test_wildcard_bind_sets_the_flag_and_packets_use_the_host_address() -> None:
-    """bind(0.0.0.0): RESOURCE_ASSIGNMENT sees the wildcard and IS_WILDCARD_BIND; packets do not."""
+    """bind(0.0.0.0) or port 0: IS_WILDCARD_BIND; no address given: IP_LOCAL_ADDRESS is
+    FWP_EMPTY at RESOURCE_ASSIGNMENT (*ALE Layers*); packets then use the host's address."""
     engine = Engine()
     engine.add_filter(
         Filter(
@@ -424,15 +438,22 @@ def test_wildcard_bind_sets_the_flag_and_packets_use_the_host_address() -> None:
             [Condition("FLAGS", "FLAGS_ALL_SET", 0x8)],
         )
     )
-    wild = Stack(engine).run("udp", "outbound", "0.0.0.0:0", "10.0.0.9:53")
-    assert wild.steps[1].blocked and wild.steps[1].layer == "ALE_RESOURCE_ASSIGNMENT_V4"
-    explicit = Stack(engine).run("udp", "outbound", "10.0.0.5:0", "10.0.0.9:53")
+    for local in ("0.0.0.0:5000", "10.0.0.5:0", "0.0.0.0:0"):
+        wild = Stack(engine).run("udp", "outbound", local, "10.0.0.9:53")
+        assert wild.at("ALE_RESOURCE_ASSIGNMENT_V4").blocked, local
+    explicit = Stack(engine).run("udp", "outbound", "10.0.0.5:5000", "10.0.0.9:53")
     assert not any(s.blocked for s in explicit.steps)
     open_engine = Stack(Engine()).run("tcp", "outbound", "0.0.0.0:0", "93.184.216.34:80")
+    assign = open_engine.at("ALE_RESOURCE_ASSIGNMENT_V4").in_fixed_values
+    assert assign["IP_LOCAL_ADDRESS"].is_empty and assign["IP_LOCAL_ADDRESS_TYPE"].is_empty
+    assert assign["IP_LOCAL_PORT"].uint16 == 49152  # the port the stack picked is classified
     local = [
-        s.classification.values["FWPM_CONDITION_IP_LOCAL_ADDRESS"].data for s in open_engine.steps
+        s.classification.values["FWPM_CONDITION_IP_LOCAL_ADDRESS"].data
+        for s in open_engine.steps[2:]
     ]
-    assert local[1] == 0 and set(local[2:]) == {0x0A000005}
+    assert set(local) == {0x0A000005}
+    given = Stack(Engine()).run("tcp", "outbound", "10.0.0.5:0", "93.184.216.34:80")
+    assert given.at("ALE_RESOURCE_ASSIGNMENT_V4").in_fixed_values["IP_LOCAL_ADDRESS"].uint32
     assert any("wildcard bind" in note for note in open_engine.notes)
 
 

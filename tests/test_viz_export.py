@@ -84,9 +84,9 @@ def test_animate_command_exports_one_traffic_entry(
     out = tmp_path / "kit.html"
     assert animate_command("starter-kit", 1, str(out)) == 0
     said = capsys.readouterr().out
-    assert said.startswith(f"wrote {out}") and "93.184.216.34:80, 24 steps, verdict PERMIT" in said
+    assert said.startswith(f"wrote {out}") and "93.184.216.34:80, 26 steps, verdict PERMIT" in said
     data = embedded_data(out.read_text(encoding="utf-8"))
-    assert len(data["frames"]) == 24
+    assert len(data["frames"]) == 26
 
 
 def test_animate_command_explains_bad_traffic_numbers(
@@ -142,7 +142,7 @@ def test_the_exported_player_animates_in_chromium(browser: Any, page_file: Path)
         "layer-ALE_BIND_REDIRECT_V4",
         "#0 ALE_BIND_REDIRECT_V4 run-time id 68 · bind()",
     )
-    assert page.locator(".wfp-events li.wfp-ev").count() == 24
+    assert page.locator(".wfp-events li.wfp-ev").count() == 26
     for _ in range(4):
         page.click('button[data-a="step"]')
     node, head = current(page)

@@ -284,7 +284,7 @@ def test_it_displays_as_a_widget_in_jupyterlab(web: Journey) -> None:
     bundle = p._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == p.model_id
-    assert data["text/plain"].startswith("<Player: 24 steps of 1 journey(s)")
+    assert data["text/plain"].startswith("<Player: 26 steps of 1 journey(s)")
     state = p.get_state()
     assert state["svg"].startswith("<svg") and len(state["events"]) == len(p)
     assert "export default" in state["_esm"] and ".wfp-player" in state["_css"]

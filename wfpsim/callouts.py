@@ -184,6 +184,7 @@ class MetaValues:
     transport_endpoint_handle: int | None = None
     packet_direction: int | None = None
     icmp_id_and_sequence: int | None = None
+    parent_endpoint_handle: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def has(self, name_or_bit: str | int) -> bool:

@@ -203,15 +203,43 @@ def check_match(match: MatchType, value: Value, what: str) -> None:
         )
 
 
-def _sddl_grants(sddl: str, sid: str) -> bool | None:
-    """Whether an SDDL DACL grants access to ``sid`` (None: no ACE names it)."""
-    verdict: bool | None = None
-    for kind, trustee in re.findall(r"\((A|D);[^;]*;[^;]*;[^;]*;[^;]*;([^)]*)\)", sddl):
-        if trustee.upper() in (sid.upper(), "WD"):  # WD = Everyone
-            if kind == "D":
-                return False
-            verdict = True
-    return verdict
+#: SDDL SID aliases wfpsim resolves: Everyone, ALL APPLICATION PACKAGES.
+_SDDL_ALIASES = {"WD": "S-1-1-0", "AC": "S-1-15-2-1"}
+
+
+def _sddl_grants(sddl: str, token: str) -> bool | None:
+    """Whether an SDDL DACL grants access to a token (None: no ACE names any of its SIDs).
+
+    ``token`` is the comma-separated SIDs wfpsim's stack hands over (user first; an
+    AppContainer token adds its package SID and ``ALL APPLICATION PACKAGES``). Every token holds
+    Everyone (S-1-1-0). An AppContainer token passes only if the DACL grants both its user
+    side and its AppContainer side (package SID, S-1-15-*): the two access checks Windows makes
+    for AppContainer processes (*AppContainer isolation*).
+    """
+    sids = [s.strip().upper() for s in token.split(",") if s.strip()]
+    app_side = [s for s in sids if s.startswith("S-1-15-")]
+    user_side = [s for s in sids if not s.startswith("S-1-15-")] + ["S-1-1-0"]
+    aces = [
+        (kind, _SDDL_ALIASES.get(trustee.upper(), trustee.upper()))
+        for kind, trustee in re.findall(r"\((A|D);[^;]*;[^;]*;[^;]*;[^;]*;([^)]*)\)", sddl)
+    ]
+
+    def check(group: list[str]) -> bool | None:
+        verdict: bool | None = None
+        for kind, trustee in aces:
+            if trustee in group:
+                if kind == "D":
+                    return False
+                verdict = True
+        return verdict
+
+    user = check(user_side)
+    if not app_side or user is False:
+        return user
+    app = check(app_side)
+    if app is None:
+        return False if user else None
+    return bool(user) and app
 
 
 def matches(cond: Condition, incoming: Value) -> bool:
@@ -247,6 +275,10 @@ def matches(cond: Condition, incoming: Value) -> bool:
         value.type == DataType.SECURITY_DESCRIPTOR_TYPE and incoming.type in STRINGISH
     ):
         return False
+    if is_sd and isinstance(got, str) and isinstance(data, str) and "," in got:
+        # a token with several SIDs (an AppContainer's): a bare SID names one of them
+        held = data.upper() in (s.strip().upper() for s in got.split(","))
+        return held if match == MatchType.EQUAL else not held
     compare = _COMPARE.get(match)
     return compare(got, data) if compare is not None else False
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 STATUS_SUCCESS = 0x00000000
 STATUS_OBJECT_NAME_EXISTS = 0x40000000
 STATUS_INVALID_PARAMETER = 0xC000000D
-STATUS_NOT_FOUND = 0xC0000225
+STATUS_UNSUCCESSFUL = 0xC0000001
 
 
 @dataclass(slots=True)
@@ -94,10 +94,15 @@ class FlowTable:
         return STATUS_SUCCESS
 
     def remove(self, flow_id: int, layer_id: int, callout_id: int) -> int:
-        """``FwpsFlowRemoveContext0``: returns an NTSTATUS (flowDeleteFn is called)."""
+        """``FwpsFlowRemoveContext0``: returns an NTSTATUS (flowDeleteFn is called).
+
+        Without a context associated (or no such flow) it returns ``STATUS_UNSUCCESSFUL``, the
+        status the WDK *FwpsFlowRemoveContext0* page documents for "no context currently
+        associated with the data flow".
+        """
         flow = self.flows.get(flow_id)
         if flow is None or (layer_id, callout_id) not in flow.contexts:
-            return STATUS_NOT_FOUND
+            return STATUS_UNSUCCESSFUL
         del flow.contexts[(layer_id, callout_id)]
         return STATUS_SUCCESS
 

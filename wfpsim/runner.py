@@ -250,7 +250,15 @@ def run(name_or_path: str | Path, engine: Engine | None = None) -> RunResult:
     for t in scenario.traffic:
         try:
             journey = stack.run(
-                t.kind, t.direction, t.local, t.remote, t.app, t.user, t.listening, t.payload
+                t.kind,
+                t.direction,
+                t.local,
+                t.remote,
+                t.app,
+                t.user,
+                t.listening,
+                t.payload,
+                package=t.package,
             )
         except WfpError as err:
             raise ScenarioError(

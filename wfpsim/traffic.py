@@ -12,6 +12,7 @@ direction = "outbound"                  # outbound: this host opens it; inbound:
 local = "10.0.0.5:0"                    # port 0: the stack picks one; "[v6]:port"; icmp: "addr"
 remote = "93.184.216.34:80"             # any 127.0.0.0/8 or ::1 address is loopback
 app = 'C:\\Tools\\curl.exe'             # optional ALE_APP_ID path, and user (a SID)
+package = "S-1-15-2-1-2-3-4-5-6-7"      # optional: an AppContainer package SID (ALE_PACKAGE_ID)
 listening = true                        # does the receiving side listen (default true)
 payload = ["GET / HTTP/1.1"]            # each one a send by the opener
 expect = { verdict = "PERMIT" }         # optional: verdict, decided_at, decided_by, layers, log
@@ -35,6 +36,7 @@ TRAFFIC_KEYS = {
     "remote",
     "app",
     "user",
+    "package",
     "listening",
     "payload",
     "name",
@@ -62,6 +64,7 @@ class TrafficSpec:
     payload: tuple[str, ...] = ()
     name: str = ""
     expect: Mapping[str, Any] = field(default_factory=dict)
+    package: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,7 @@ def parse_traffic(index: int, entry: Mapping[str, Any]) -> TrafficSpec:
     Raises:
         InvalidParameterError: a bad kind, direction, endpoint, flag or payload.
     """
-    from wfpsim.stack.host import parse_endpoint
+    from wfpsim.stack.host import check_package, parse_endpoint
 
     check_keys(entry, TRAFFIC_KEYS, "[[traffic]]")
     for key in ("kind", "direction", "local", "remote"):
@@ -134,6 +137,7 @@ def parse_traffic(index: int, entry: Mapping[str, Any]) -> TrafficSpec:
         tuple(payload),
         str(entry.get("name", "")),
         dict(expect),
+        check_package(entry.get("package")) or None,
     )
 
 

@@ -17,7 +17,7 @@ from wfpsim.kernel import CURRENT_ENGINE
 from wfpsim.stack.conversation import PROTOCOLS, Conversation
 from wfpsim.stack.core import Core, Endpoint
 from wfpsim.stack.events import EventLog, to_netsh_xml
-from wfpsim.stack.host import DEFAULT_APP, DEFAULT_USER, Address, App, parse_endpoint
+from wfpsim.stack.host import DEFAULT_APP, DEFAULT_USER, App, check_package, parse_endpoint
 from wfpsim.stack.journey import Journey, Step
 from wfpsim.stack.protocols import DatagramConversation, TcpConversation
 
@@ -54,12 +54,15 @@ class Stack:
         app: str | None = None,
         user: str | None = None,
         listening: bool = True,
+        package: str | None = None,
     ) -> Conversation:
         """Start a connection (TCP) or exchange (UDP, ICMP echo); returns the conversation.
 
         ``outbound``: an application on this host at ``local`` opens it to ``remote``;
         ``inbound``: the peer at ``remote`` opens it to ``local``. ``listening`` says whether
-        the receiving side has a listener (for ICMP: whether it answers).
+        the receiving side has a listener (for ICMP: whether it answers). ``package``: the
+        application's AppContainer package SID (``ALE_PACKAGE_ID``); without one it is a
+        desktop application and ``ALE_PACKAGE_ID`` is the NULL SID ``S-1-0-0``.
         """
         if kind not in PROTOCOLS:
             raise InvalidParameterError(f"kind {kind!r}; valid: {', '.join(PROTOCOLS)}")
@@ -68,8 +71,9 @@ class Stack:
         here, there = parse_endpoint(local, kind), parse_endpoint(remote, kind)
         if here.version != there.version:
             raise InvalidParameterError(f"{local} and {remote} are of different IP versions")
+        sid = check_package(package)
         self._pid += 4
-        mine = App(app or DEFAULT_APP, user or DEFAULT_USER, self._pid)
+        mine = App(app or DEFAULT_APP, user or DEFAULT_USER, self._pid, sid)
         loop = there.is_loopback or here.is_loopback
         peer_app = mine if loop else App("", "", 0)
         journey = Journey(
@@ -101,9 +105,13 @@ class Stack:
         user: str | None = None,
         listening: bool = True,
         payload: Iterable[bytes | str] = (),
+        package: str | None = None,
     ) -> Journey:
-        """Open, send each payload (UDP/ICMP: at least one), close; the journey."""
-        conv = self.open(kind, direction, local, remote, app, user, listening)
+        """Open, send each payload (UDP/ICMP: at least one), close; the journey.
+
+        ``package``: the application's AppContainer package SID (see :meth:`open`).
+        """
+        conv = self.open(kind, direction, local, remote, app, user, listening, package)
         items = [p.encode() if isinstance(p, str) else p for p in payload]
         if not items and kind != "tcp":
             items = [b""]
@@ -138,6 +146,3 @@ class _LogCapture:
     def __exit__(self, *exc: object) -> None:
         CURRENT_ENGINE.reset(self.token)
         self.journey.log.extend(self.engine.debug_log[self.start :])
-
-
-_ = Address

@@ -10,10 +10,8 @@ flow authorized there (reauthorization). Loopback runs both ends on this host.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
-from wfpsim.callouts import DiscardMetadata
 from wfpsim.objects import Action
 from wfpsim.stack.core import (
     FLAG_IS_CONNECTION_REDIRECTED,
@@ -29,14 +27,14 @@ from wfpsim.stack.core import (
 from wfpsim.stack.host import HOST_ADDRESS, LOOPBACK_ADDRESS, Address, App
 from wfpsim.stack.journey import Journey, Step
 from wfpsim.stack.layerdata import (
-    FWPS_STREAM_FLAG_RECEIVE,
-    FWPS_STREAM_FLAG_SEND,
     BindRequest,
     ConnectRequest,
     NetBufferList,
-    StreamCalloutIoPacket,
 )
-from wfpsim.stack.packets import Packet, icmp_port_unreachable, tcp_rst_for
+from wfpsim.stack.packets import (
+    ICMPHeader,
+    Packet,
+)
 
 PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1}
 ALE_AUTH = ("ALE_AUTH_CONNECT", "ALE_AUTH_RECV_ACCEPT")
@@ -66,19 +64,28 @@ class Conversation:
         """The other end of the conversation."""
         return self.b if ep is self.a else self.a
 
-    def x(self, base: str, ep: Endpoint, event: str, direction: int, **kw: Any) -> Crossing:
-        peer = self.peer_of(ep).addr
+    def crossing(self, base: str, ep: Endpoint, event: str, direction: int, **kw: Any) -> Crossing:
+        other = self.peer_of(ep)
         side = (
             "" if not (self.a.local and self.b.local) else ("client" if ep is self.a else "server")
         )
+        kw.setdefault("protocol", self.protocol)
         return Crossing(
-            base, self.version, event, ep, peer, self.protocol, direction, side=side, **kw
+            base,
+            self.version,
+            event,
+            ep,
+            other.addr,
+            direction=direction,
+            side=side,
+            peer_app=other.app if other.local else None,
+            **kw,
         )
 
     def step(self, x: Crossing, setup: bool = False) -> Step:
         return self.core.cross(self.journey, x, into_setup=setup)
 
-    def verdict(self, step: Step, x: Crossing, ale: bool = False) -> bool:
+    def let_through(self, step: Step, x: Crossing) -> bool:
         """True when the layer let it through; else record the block and the discard twin."""
         if step.action != Action.BLOCK:
             return True
@@ -90,7 +97,7 @@ class Conversation:
         self.journey.block(step)
         return False
 
-    def redirect_verdict(self, step: Step, x: Crossing) -> bool:
+    def redirect_let_through(self, step: Step, x: Crossing) -> bool:
         """At the redirect layers only a callout's BLOCK stops the operation.
 
         Microsoft documents them as layers where callouts redirect; a redirect callout without
@@ -106,7 +113,7 @@ class Conversation:
         self.journey.block(step)
         return False
 
-    def packet_x(
+    def packet_crossing(
         self,
         base: str,
         ep: Endpoint,
@@ -116,13 +123,22 @@ class Conversation:
         offset: int,
         **kw: Any,
     ) -> Crossing:
-        """A crossing that carries a packet; for ICMP the port slots carry type and code."""
+        """A crossing that carries a packet; for ICMP the port slots carry type and code.
+
+        ``IP_PROTOCOL`` is the packet's own: an ICMP error answering a UDP datagram is ICMP
+        (1 or 58) wherever it crosses, not the conversation's protocol.
+        """
         raw = pkt.to_bytes()
-        kind = getattr(pkt.transport, "type", None)
-        if kind is not None and self.protocol in (1, 58):
-            icmp = {"IP_LOCAL_PORT": kind, "IP_REMOTE_PORT": getattr(pkt.transport, "code", 0)}
+        if isinstance(pkt.transport, ICMPHeader):
+            kind, code = pkt.transport.type, pkt.transport.code
+            icmp = {
+                "IP_LOCAL_PORT": kind,
+                "IP_REMOTE_PORT": code,
+                "ICMP_TYPE": kind,
+                "ICMP_CODE": code,
+            }
             kw["extra_fields"] = {**icmp, **kw.get("extra_fields", {})}
-        return self.x(
+        return self.crossing(
             base,
             ep,
             event,
@@ -131,6 +147,7 @@ class Conversation:
             raw=raw,
             data_offset=offset,
             layer_data=NetBufferList(raw, offset),
+            protocol=int(pkt.protocol),
             **kw,
         )
 
@@ -138,23 +155,39 @@ class Conversation:
     def bind(self, ep: Endpoint, setup: bool = False) -> bool:
         """BIND_REDIRECT then RESOURCE_ASSIGNMENT (port 0: the stack picks one).
 
-        A wildcard address (``0.0.0.0`` / ``::``) is classified as bound, with
-        ``FWP_CONDITION_FLAG_IS_WILDCARD_BIND``; packets then use this host's address.
+        Microsoft's *ALE Layers* page (RESOURCE_ASSIGNMENT): a port the stack selects (port 0)
+        is classified with ``FWP_CONDITION_FLAG_IS_WILDCARD_BIND``, and when ``bind()`` gives
+        no local address (``0.0.0.0`` / ``::``) the local address field is ``FWP_EMPTY``. The
+        *Filtering condition flags* page describes the same flag as "the application specified
+        a wildcard address". The pages conflict; **our choice** sets the flag in both cases
+        (port 0 or wildcard address). ``IP_LOCAL_ADDRESS_TYPE`` is left ``FWP_EMPTY`` with the
+        address (our choice: there is no address to type). BIND_REDIRECT still sees the
+        wildcard address its ``FWPS_BIND_REQUEST0`` carries. After the bind, packets use this
+        host's address.
         """
         wildcard = ep.addr.is_wildcard
-        if ep.addr.port == 0:
+        stack_port = ep.addr.port == 0
+        if stack_port:
             ep.addr = Address(ep.addr.ip, self.core.engine.flow_table.next_port())
         ep.handle = self.core.engine.flow_table.next_handle()
         req = BindRequest(ep.addr.ip, ep.addr.port)
-        x = self.x("ALE_BIND_REDIRECT", ep, "bind()", FWP_DIRECTION_OUTBOUND, layer_data=req)
-        if not self.redirect_verdict(self.step(x, setup), x):
+        x = self.crossing("ALE_BIND_REDIRECT", ep, "bind()", FWP_DIRECTION_OUTBOUND, layer_data=req)
+        if not self.redirect_let_through(self.step(x, setup), x):
             return False
         if (req.local_address, req.local_port) != (ep.addr.ip, ep.addr.port):
             ep.addr = Address(req.local_address, req.local_port)
             self.journey.notes.append(f"bind redirected to {ep.addr}")
-        flags = FLAG_IS_WILDCARD_BIND if wildcard else 0
-        x = self.x("ALE_RESOURCE_ASSIGNMENT", ep, "bind()", FWP_DIRECTION_OUTBOUND, flags=flags)
-        ok = self.verdict(self.step(x, setup), x)
+        flags = FLAG_IS_WILDCARD_BIND if wildcard or stack_port else 0
+        unset = ("IP_LOCAL_ADDRESS", "IP_LOCAL_ADDRESS_TYPE") if ep.addr.is_wildcard else ()
+        x = self.crossing(
+            "ALE_RESOURCE_ASSIGNMENT",
+            ep,
+            "bind()",
+            FWP_DIRECTION_OUTBOUND,
+            flags=flags,
+            unset=unset,
+        )
+        ok = self.let_through(self.step(x, setup), x)
         ep.bound = ok
         if ok and ep.addr.is_wildcard:
             peer = self.peer_of(ep)
@@ -167,8 +200,10 @@ class Conversation:
         """CONNECT_REDIRECT then AUTH_CONNECT (TCP: no packet yet; others: the first one)."""
         peer = self.peer_of(ep)
         req = ConnectRequest(ep.addr.ip, ep.addr.port, peer.addr.ip, peer.addr.port)
-        x = self.x("ALE_CONNECT_REDIRECT", ep, "connect()", FWP_DIRECTION_OUTBOUND, layer_data=req)
-        if not self.redirect_verdict(self.step(x), x):
+        x = self.crossing(
+            "ALE_CONNECT_REDIRECT", ep, "connect()", FWP_DIRECTION_OUTBOUND, layer_data=req
+        )
+        if not self.redirect_let_through(self.step(x), x):
             return False
         flags = 0
         if (req.remote_address, req.remote_port) != (peer.addr.ip, peer.addr.port):
@@ -181,10 +216,15 @@ class Conversation:
                 # redirected to a local proxy: the other end now runs on this host
                 pid = req.local_redirect_target_pid or ep.app.pid
                 peer.local, peer.app = True, App(ep.app.path, ep.app.user, pid)
+        if not ep.handle:
+            ep.handle = self.core.engine.flow_table.next_handle()
+        ep.authorized = True
         if pkt is None:
-            x = self.x("ALE_AUTH_CONNECT", ep, "connect()", FWP_DIRECTION_OUTBOUND, flags=flags)
+            x = self.crossing(
+                "ALE_AUTH_CONNECT", ep, "connect()", FWP_DIRECTION_OUTBOUND, flags=flags
+            )
         else:
-            x = self.packet_x(
+            x = self.packet_crossing(
                 "ALE_AUTH_CONNECT",
                 ep,
                 "first packet: authorize",
@@ -194,7 +234,7 @@ class Conversation:
                 flags=flags,
             )
         step = self.step(x)
-        if not self.verdict(step, x):
+        if not self.let_through(step, x):
             return False
         self.new_flow(ep, "outbound", step.layer)
         return True
@@ -214,11 +254,13 @@ class Conversation:
     def flow_established(self, ep: Endpoint, pkt: Packet | None, direction: int) -> bool:
         """FLOW_ESTABLISHED: where callouts associate their flow contexts."""
         if pkt is None:
-            x = self.x("ALE_FLOW_ESTABLISHED", ep, "flow established", direction)
+            x = self.crossing("ALE_FLOW_ESTABLISHED", ep, "flow established", direction)
         else:
             off = pkt.payload_offset if direction == FWP_DIRECTION_INBOUND else pkt.transport_offset
-            x = self.packet_x("ALE_FLOW_ESTABLISHED", ep, "flow established", direction, pkt, off)
-        return self.verdict(self.step(x), x)
+            x = self.packet_crossing(
+                "ALE_FLOW_ESTABLISHED", ep, "flow established", direction, pkt, off
+            )
+        return self.let_through(self.step(x), x)
 
     def reauthorize(self, ep: Endpoint, pkt: Packet, direction: int) -> bool:
         """After a policy change at the authorizing layer, classify the next packet again."""
@@ -231,7 +273,7 @@ class Conversation:
         base = flow.authorized_at.rsplit("_V", 1)[0]
         inbound_at_accept = base == "ALE_AUTH_RECV_ACCEPT" and direction == FWP_DIRECTION_INBOUND
         off = pkt.payload_offset if inbound_at_accept else pkt.transport_offset
-        x = self.packet_x(
+        x = self.packet_crossing(
             base,
             ep,
             "reauthorize (policy changed)",
@@ -241,159 +283,10 @@ class Conversation:
             flags=FLAG_IS_REAUTHORIZE,
             extra_fields={"REAUTHORIZE_REASON": REAUTH_POLICY_CHANGE},
         )
-        if not self.verdict(self.step(x), x):
+        if not self.let_through(self.step(x), x):
             self.end_flow(ep)
             return False
         flow.policy_version = current
-        return True
-
-    # -- packets --------------------------------------------------------------------------
-    def out(self, ep: Endpoint, pkt: Packet, event: str, data_layer: str | None = None) -> bool:
-        """A packet leaves: [STREAM | DATAGRAM_DATA] → OUTBOUND_TRANSPORT → OUTBOUND_IPPACKET."""
-        if not self.reauthorize(ep, pkt, FWP_DIRECTION_OUTBOUND):
-            return False
-        if data_layer == "STREAM":
-            data = StreamCalloutIoPacket(pkt.payload, FWPS_STREAM_FLAG_SEND)
-            x = self.x(
-                "STREAM",
-                ep,
-                event,
-                FWP_DIRECTION_OUTBOUND,
-                packet=pkt,
-                raw=pkt.payload,
-                data_offset=0,
-                layer_data=data,
-            )
-            if not self.verdict(self.step(x), x):
-                return False
-        elif data_layer == "DATAGRAM_DATA":
-            x = self.packet_x(
-                "DATAGRAM_DATA", ep, event, FWP_DIRECTION_OUTBOUND, pkt, pkt.transport_offset
-            )
-            if not self.verdict(self.step(x), x):
-                return False
-        for base, offset in (
-            ("OUTBOUND_TRANSPORT", pkt.transport_offset),
-            ("OUTBOUND_IPPACKET", 0),
-        ):
-            x = self.packet_x(base, ep, event, FWP_DIRECTION_OUTBOUND, pkt, offset)
-            if not self.verdict(self.step(x), x):
-                return False
-        return True
-
-    def ip_in(self, ep: Endpoint, pkt: Packet, event: str) -> bool:
-        """INBOUND_IPPACKET (data offset: the transport header)."""
-        x = self.packet_x(
-            "INBOUND_IPPACKET", ep, event, FWP_DIRECTION_INBOUND, pkt, pkt.transport_offset
-        )
-        return self.verdict(self.step(x), x)
-
-    def transport_in(self, ep: Endpoint, pkt: Packet, event: str, first: bool = False) -> bool:
-        """INBOUND_TRANSPORT (data offset: the payload)."""
-        extra = {"_ale_classify_required": True} if first else {}
-        x = self.packet_x(
-            "INBOUND_TRANSPORT",
-            ep,
-            event,
-            FWP_DIRECTION_INBOUND,
-            pkt,
-            pkt.payload_offset,
-            extra_fields=extra,
-        )
-        return self.verdict(self.step(x), x)
-
-    def into(self, ep: Endpoint, pkt: Packet, event: str, data_layer: str | None = None) -> bool:
-        """A packet of an established flow arrives: IP → TRANSPORT → [reauth] → [data layer]."""
-        if not (self.ip_in(ep, pkt, event) and self.transport_in(ep, pkt, event)):
-            return False
-        if not self.reauthorize(ep, pkt, FWP_DIRECTION_INBOUND):
-            return False
-        if data_layer == "STREAM" and pkt.payload:
-            data = StreamCalloutIoPacket(pkt.payload, FWPS_STREAM_FLAG_RECEIVE)
-            x = self.x(
-                "STREAM",
-                ep,
-                event,
-                FWP_DIRECTION_INBOUND,
-                packet=pkt,
-                raw=pkt.payload,
-                data_offset=0,
-                layer_data=data,
-            )
-            return self.verdict(self.step(x), x)
-        if data_layer == "DATAGRAM_DATA":
-            # inbound: the payload; for the stack's ICMP socket, the ICMP header ([D8])
-            off = pkt.payload_offset if self.kind == "udp" else pkt.transport_offset
-            x = self.packet_x("DATAGRAM_DATA", ep, event, FWP_DIRECTION_INBOUND, pkt, off)
-            return self.verdict(self.step(x), x)
-        return True
-
-    def transmit(
-        self, src: Endpoint, dst: Endpoint, pkt: Packet, event: str, data_layer: str | None = None
-    ) -> bool:
-        """``pkt`` goes from ``src`` to ``dst``; the layers of whichever ends are local."""
-        if src.local and not self.out(src, pkt, event, data_layer):
-            return False
-        return not (dst.local and not self.into(dst, pkt, event, data_layer))
-
-    def icmp_unreachable_to(self, src: Endpoint, dst: Endpoint, original: Packet) -> None:
-        """``src`` answers a datagram to a closed port with ICMP port-unreachable."""
-        err = icmp_port_unreachable(original.to_bytes(), src.addr.ip, dst.addr.ip)
-        if src.local:
-            x = self.packet_x(
-                "OUTBOUND_ICMP_ERROR",
-                src,
-                "ICMP port unreachable",
-                FWP_DIRECTION_OUTBOUND,
-                err,
-                err.transport_offset,
-                extra_fields={"ICMP_TYPE": 3, "ICMP_CODE": 3},
-            )
-            if not self.verdict(self.step(x), x):
-                return
-            for base, off in (
-                ("OUTBOUND_TRANSPORT", err.transport_offset),
-                ("OUTBOUND_IPPACKET", 0),
-            ):
-                x = self.packet_x(
-                    base, src, "ICMP port unreachable", FWP_DIRECTION_OUTBOUND, err, off
-                )
-                if not self.verdict(self.step(x), x):
-                    return
-        if dst.local:
-            if not self.ip_in(dst, err, "ICMP port unreachable"):
-                return
-            x = self.packet_x(
-                "INBOUND_ICMP_ERROR",
-                dst,
-                "ICMP port unreachable",
-                FWP_DIRECTION_INBOUND,
-                err,
-                err.transport_offset + 8,
-            )
-            self.verdict(self.step(x), x)
-
-    def no_listener_discard(
-        self,
-        ep: Endpoint,
-        pkt: Packet,
-        event: str,
-        base: str,
-        module: int,
-        reason: int,
-        offset: int,
-    ) -> bool:
-        """The stack drops it: indicated at the discard layer. True unless a filter blocked
-        there (which suppresses the RST / ICMP error: stealth mode)."""
-        why = DiscardMetadata(module, reason, 0)
-        x = self.packet_x(base, ep, event, FWP_DIRECTION_INBOUND, pkt, offset, discard=why)
-        step = self.step(x)
-        self.journey.drop(step.layer, f"{event}: no listener on {ep.addr} (discarded by the stack)")
-        if step.action == Action.BLOCK:
-            self.journey.notes.append(
-                f"{step.layer} blocked by {step.classification.filter_name!r}: no reply sent"
-            )
-            return False
         return True
 
     def end_flow(self, ep: Endpoint) -> None:
@@ -408,14 +301,22 @@ class Conversation:
         """ENDPOINT_CLOSURE (and RESOURCE_RELEASE for a bound socket), then the flow ends.
 
         Once per socket: a refused connect() closes it at once, a later close() adds nothing.
+        WDK *ALE endpoint lifetime management*: for TCP, a closure for every AUTH_CONNECT or
+        AUTH_RECV_ACCEPT indication (blocked or not); RESOURCE_RELEASE for every
+        RESOURCE_ASSIGNMENT (so an accepted connection, never bound itself, has none: its
+        listener's release comes when the listening socket closes, after this journey).
         """
         if not ep.local or ep.closed:
             return
         ep.closed = True
-        self.step(self.x("ALE_ENDPOINT_CLOSURE", ep, "closesocket()", FWP_DIRECTION_OUTBOUND))
+        self.step(
+            self.crossing("ALE_ENDPOINT_CLOSURE", ep, "closesocket()", FWP_DIRECTION_OUTBOUND)
+        )
         if release and ep.bound:
-            self.step(self.x("ALE_RESOURCE_RELEASE", ep, "closesocket()", FWP_DIRECTION_OUTBOUND))
+            self.step(
+                self.crossing("ALE_RESOURCE_RELEASE", ep, "closesocket()", FWP_DIRECTION_OUTBOUND)
+            )
         self.end_flow(ep)
 
 
-__all__ = ["Conversation", "replace", "tcp_rst_for"]
+__all__ = ["Conversation"]

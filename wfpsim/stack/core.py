@@ -19,6 +19,7 @@ from wfpsim.stack.events import AUDIT_IDS, AUDIT_PACKET_DROP, AUDIT_VETO, EventL
 from wfpsim.stack.host import ETHERNET, LOOPBACK, Address, App, address_type
 from wfpsim.stack.journey import Journey, Step
 from wfpsim.stack.packets import Packet
+from wfpsim.values import DataType, Value
 
 if TYPE_CHECKING:
     from wfpsim.engine import Engine
@@ -29,6 +30,8 @@ FLAG_IS_LOOPBACK = 0x1
 FLAG_IS_REAUTHORIZE = 0x4
 FLAG_IS_WILDCARD_BIND = 0x8
 FLAG_IS_CONNECTION_REDIRECTED = 0x00100000
+FLAG_IS_APPCONTAINER_LOOPBACK = 0x00400000
+FLAG_IS_NON_APPCONTAINER_LOOPBACK = 0x00800000
 REAUTH_POLICY_CHANGE = 0x1
 DISCARD_MODULE_NETWORK = 0
 DISCARD_MODULE_TRANSPORT = 1
@@ -38,18 +41,29 @@ INET_DISCARD_ENDPOINT_NOT_FOUND = 4
 IP_DISCARD_PORT_UNREACHABLE = 4
 PROFILE_PRIVATE = 2
 
-#: Layers where FWP_CONDITION_FLAG_IS_LOOPBACK is documented ([D5]).
+#: Layers (and their discard twins) where FWP_CONDITION_FLAG_IS_LOOPBACK is set on loopback
+#: traffic. Microsoft's two *Filtering condition flags* pages disagree: the Win32 (SDK) page
+#: lists ALE_AUTH_CONNECT and STREAM, which the WDK page omits; the WDK page lists
+#: DATAGRAM_DATA, which the Win32 page omits. We follow the newer Win32 page and keep the WDK
+#: page's DATAGRAM_DATA too (the union: no page says the flag is absent there).
 LOOPBACK_FLAG_LAYERS = (
     "INBOUND_IPPACKET",
     "OUTBOUND_IPPACKET",
     "INBOUND_TRANSPORT",
     "OUTBOUND_TRANSPORT",
+    "STREAM",
     "DATAGRAM_DATA",
     "INBOUND_ICMP_ERROR",
     "OUTBOUND_ICMP_ERROR",
     "ALE_AUTH_RECV_ACCEPT",
+    "ALE_AUTH_CONNECT",
     "ALE_FLOW_ESTABLISHED",
 )
+#: Layers where IS_APPCONTAINER_LOOPBACK / IS_NON_APPCONTAINER_LOOPBACK are documented (WDK
+#: *Filtering condition flags*, Windows 8 and later). Loopback traffic there carries one of them:
+#: **our reading** — the AppContainer one when either end of the loopback flow runs in an
+#: AppContainer ("traffic going to and from an AppContainer"), the other one otherwise.
+APPCONTAINER_FLAG_LAYERS = ("ALE_AUTH_CONNECT", "ALE_AUTH_RECV_ACCEPT")
 #: Metadata members documented per layer family ([D7]); DISCARD_REASON added at discard twins.
 METADATA_BY_LAYER = {
     "INBOUND_IPPACKET": ("IP_HEADER_SIZE", "COMPARTMENT_ID"),
@@ -89,6 +103,7 @@ METADATA_BY_LAYER = {
         "COMPARTMENT_ID",
         "TRANSPORT_ENDPOINT_HANDLE",
         "PACKET_DIRECTION",
+        "PARENT_ENDPOINT_HANDLE",
     ),
     "ALE_AUTH_CONNECT": (
         "FLOW_HANDLE",
@@ -99,6 +114,7 @@ METADATA_BY_LAYER = {
         "COMPARTMENT_ID",
         "TRANSPORT_ENDPOINT_HANDLE",
         "PACKET_DIRECTION",
+        "PARENT_ENDPOINT_HANDLE",
     ),
     "ALE_FLOW_ESTABLISHED": (
         "FLOW_HANDLE",
@@ -106,10 +122,22 @@ METADATA_BY_LAYER = {
         "TOKEN",
         "PROCESS_ID",
         "TRANSPORT_ENDPOINT_HANDLE",
+        "PARENT_ENDPOINT_HANDLE",
     ),
     "ALE_RESOURCE_RELEASE": ("TOKEN", "PROCESS_ID", "COMPARTMENT_ID", "TRANSPORT_ENDPOINT_HANDLE"),
-    "ALE_ENDPOINT_CLOSURE": ("TOKEN", "PROCESS_ID", "COMPARTMENT_ID", "TRANSPORT_ENDPOINT_HANDLE"),
-    "ALE_CONNECT_REDIRECT": ("TOKEN", "PROCESS_ID", "TRANSPORT_ENDPOINT_HANDLE"),
+    "ALE_ENDPOINT_CLOSURE": (
+        "TOKEN",
+        "PROCESS_ID",
+        "COMPARTMENT_ID",
+        "TRANSPORT_ENDPOINT_HANDLE",
+        "PARENT_ENDPOINT_HANDLE",
+    ),
+    "ALE_CONNECT_REDIRECT": (
+        "TOKEN",
+        "PROCESS_ID",
+        "TRANSPORT_ENDPOINT_HANDLE",
+        "PARENT_ENDPOINT_HANDLE",
+    ),
     "ALE_BIND_REDIRECT": ("TOKEN", "PROCESS_ID", "TRANSPORT_ENDPOINT_HANDLE"),
 }
 
@@ -121,7 +149,14 @@ def family(short_name: str) -> str:
 
 @dataclass(slots=True)
 class Endpoint:
-    """One side of a conversation: its address, its application, whether it is on this host."""
+    """One side of a conversation: its address, its application, whether it is on this host.
+
+    ``handle`` is its ``TRANSPORT_ENDPOINT_HANDLE`` (unique per endpoint, *ALE endpoint lifetime
+    management*); an accepted TCP connection gets its own and names its listener's in
+    ``parent_handle`` (``PARENT_ENDPOINT_HANDLE``). ``authorized`` records that ALE_AUTH_CONNECT
+    or ALE_AUTH_RECV_ACCEPT was indicated for it (blocked or not): a TCP endpoint then always
+    sees ALE_ENDPOINT_CLOSURE.
+    """
 
     addr: Address
     app: App
@@ -130,8 +165,10 @@ class Endpoint:
     seq: int = 1000
     flow: Flow | None = None
     handle: int = 0
+    parent_handle: int | None = None
     bound: bool = False
     closed: bool = False
+    authorized: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +190,8 @@ class Crossing:
     discard: DiscardMetadata | None = None
     extra_fields: dict[str, Any] = field(default_factory=dict)
     side: str = ""
+    peer_app: App | None = None
+    unset: tuple[str, ...] = ()
 
 
 class Core:
@@ -167,9 +206,15 @@ class Core:
         ep, peer = x.ep, x.peer
         loop = ep.addr.is_loopback or peer.is_loopback
         iface = LOOPBACK if loop else ETHERNET
-        flags = x.flags | (
-            FLAG_IS_LOOPBACK if loop and family(short) in LOOPBACK_FLAG_LAYERS else 0
-        )
+        fam = family(short)
+        flags = x.flags | (FLAG_IS_LOOPBACK if loop and fam in LOOPBACK_FLAG_LAYERS else 0)
+        if loop and fam in APPCONTAINER_FLAG_LAYERS:
+            contained = ep.app.in_app_container or (
+                x.peer_app is not None and x.peer_app.in_app_container
+            )
+            flags |= (
+                FLAG_IS_APPCONTAINER_LOOPBACK if contained else FLAG_IS_NON_APPCONTAINER_LOOPBACK
+            )
         inbound = x.direction == FWP_DIRECTION_INBOUND
         dst = ep.addr.ip if inbound else peer.ip
         facts: dict[str, Any] = {
@@ -181,7 +226,8 @@ class Core:
             "IP_LOCAL_ADDRESS_TYPE": address_type(ep.addr.ip),
             "IP_DESTINATION_ADDRESS_TYPE": address_type(dst),
             "ALE_APP_ID": ep.app.path,
-            "ALE_USER_ID": ep.app.user,
+            "ALE_USER_ID": Value(DataType.TOKEN_ACCESS_INFORMATION_TYPE, ep.app.token),
+            "ALE_PACKAGE_ID": ep.app.package_id,
             "FLAGS": flags,
             "DIRECTION": x.direction,
             "IP_LOCAL_INTERFACE": iface.luid,
@@ -201,6 +247,8 @@ class Core:
         if not inbound:
             facts["NEXTHOP_SUB_INTERFACE_INDEX"] = iface.index
         facts.update(x.extra_fields)
+        for name in x.unset:
+            facts.pop(name, None)
         return facts
 
     def meta(self, x: Crossing, short: str, ip_size: int, transport_size: int) -> MetaValues:
@@ -218,6 +266,8 @@ class Core:
         if not x.flags & FLAG_IS_REAUTHORIZE:
             # [our choice] Microsoft documents PACKET_DIRECTION as relevant to reauthorization
             names = [n for n in names if n != "PACKET_DIRECTION"]
+        if x.ep.parent_handle is None:
+            names = [n for n in names if n != "PARENT_ENDPOINT_HANDLE"]
         bits = sum(METADATA_FIELDS[n] for n in set(names))
         return MetaValues(
             current_metadata_values=bits,
@@ -226,10 +276,13 @@ class Core:
             ip_header_size=ip_size if "IP_HEADER_SIZE" in names else 0,
             transport_header_size=transport_size if "TRANSPORT_HEADER_SIZE" in names else 0,
             process_path=x.ep.app.path if "PROCESS_PATH" in names else None,
-            token=x.ep.app.user if "TOKEN" in names else None,
+            token=x.ep.app.token if "TOKEN" in names else None,
             process_id=x.ep.app.pid if "PROCESS_ID" in names else None,
             transport_endpoint_handle=x.ep.handle if "TRANSPORT_ENDPOINT_HANDLE" in names else None,
             packet_direction=x.direction if "PACKET_DIRECTION" in names else None,
+            parent_endpoint_handle=(
+                x.ep.parent_handle if "PARENT_ENDPOINT_HANDLE" in names else None
+            ),
         )
 
     def cross(self, journey: Journey, x: Crossing, into_setup: bool = False) -> Step:

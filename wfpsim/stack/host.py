@@ -85,13 +85,69 @@ def parse_endpoint(text: str, kind: str = "tcp") -> Address:
     return Address(ip, port)
 
 
+#: The NULL SID: ``ALE_PACKAGE_ID`` of a process outside any AppContainer. **Inferred**, not
+#: documented: the built-in Windows filters of real machines test ``ALE_PACKAGE_ID == S-1-0-0``
+#: ("UWP Default Outbound Block Rule" blocks ``ALE_PACKAGE_ID != S-1-0-0``).
+NULL_SID = "S-1-0-0"
+#: ``ALL APPLICATION PACKAGES`` (SDDL alias ``AC``): in every AppContainer process's token.
+ALL_APPLICATION_PACKAGES = "S-1-15-2-1"
+#: A package SID: ``S-1-15-2-`` then sub-authorities (Windows uses seven).
+PACKAGE_SID = re.compile(r"S-1-15-2(-\d+){2,}", re.IGNORECASE)
+
+
+def check_package(package: str | None) -> str:
+    """A package SID as given, or ``""`` for a desktop application.
+
+    Raises:
+        InvalidParameterError: not an AppContainer package SID.
+    """
+    if package is None or package == "":
+        return ""
+    if not isinstance(package, str) or not PACKAGE_SID.fullmatch(package.strip()):
+        raise InvalidParameterError(
+            f"package {package!r} is not an AppContainer package SID; valid: "
+            "'S-1-15-2-' followed by its sub-authorities, e.g. "
+            "'S-1-15-2-2967553933-3217682302-1494388624-1520441230-1286441420-3166565081-2547287883'"
+        )
+    return package.strip().upper()
+
+
 @dataclass(frozen=True, slots=True)
 class App:
-    """An application on this host: its path (``ALE_APP_ID``), user and process id."""
+    """An application on this host: its path (``ALE_APP_ID``), user, process id and, for an
+    AppContainer (UWP / packaged) application, its package SID (``ALE_PACKAGE_ID``)."""
 
     path: str = DEFAULT_APP
     user: str = DEFAULT_USER
     pid: int = 4242
+    package: str = ""
+
+    @property
+    def package_id(self) -> str:
+        """``ALE_PACKAGE_ID``: the package SID, or the NULL SID outside an AppContainer."""
+        return self.package or NULL_SID
+
+    @property
+    def in_app_container(self) -> bool:
+        """True for an AppContainer process."""
+        return bool(self.package)
+
+    @property
+    def token_sids(self) -> tuple[str, ...]:
+        """The SIDs of the process token that an SDDL condition is checked against.
+
+        The user; for an AppContainer process also its package SID and ``ALL APPLICATION
+        PACKAGES`` (S-1-15-2-1), which Windows adds to every AppContainer token.
+        """
+        if not self.package:
+            return (self.user,)
+        return (self.user, self.package, ALL_APPLICATION_PACKAGES)
+
+    @property
+    def token(self) -> str:
+        """The token as wfpsim hands it to ``ALE_USER_ID`` and the TOKEN metadata: its SIDs
+        joined by commas (user first)."""
+        return ",".join(self.token_sids)
 
 
 @dataclass(frozen=True, slots=True)

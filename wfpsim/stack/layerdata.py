@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FWPS_STREAM_FLAG_RECEIVE = 0x00000001
-FWPS_STREAM_FLAG_SEND = 0x00010000
+from wfpsim.ids import STREAM_FLAGS
+
+FWPS_STREAM_FLAG_RECEIVE = STREAM_FLAGS["FWPS_STREAM_FLAG_RECEIVE"]
+FWPS_STREAM_FLAG_RECEIVE_DISCONNECT = STREAM_FLAGS["FWPS_STREAM_FLAG_RECEIVE_DISCONNECT"]
+FWPS_STREAM_FLAG_SEND = STREAM_FLAGS["FWPS_STREAM_FLAG_SEND"]
+FWPS_STREAM_FLAG_SEND_DISCONNECT = STREAM_FLAGS["FWPS_STREAM_FLAG_SEND_DISCONNECT"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,13 @@ class StreamCalloutIoPacket:
     def outbound(self) -> bool:
         """``FWPS_STREAM_FLAG_SEND`` is set."""
         return bool(self.flags & FWPS_STREAM_FLAG_SEND)
+
+    @property
+    def disconnect(self) -> bool:
+        """A FIN: ``FWPS_STREAM_FLAG_SEND_DISCONNECT`` or ``..._RECEIVE_DISCONNECT``."""
+        return bool(
+            self.flags & (FWPS_STREAM_FLAG_SEND_DISCONNECT | FWPS_STREAM_FLAG_RECEIVE_DISCONNECT)
+        )
 
 
 @dataclass(slots=True)

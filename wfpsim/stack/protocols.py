@@ -7,7 +7,6 @@ the same every run.
 from __future__ import annotations
 
 from wfpsim.objects import Action
-from wfpsim.stack.conversation import Conversation
 from wfpsim.stack.core import (
     DISCARD_MODULE_NETWORK,
     DISCARD_MODULE_TRANSPORT,
@@ -15,15 +14,15 @@ from wfpsim.stack.core import (
     FWP_DIRECTION_OUTBOUND,
     INET_DISCARD_ENDPOINT_NOT_FOUND,
     IP_DISCARD_PORT_UNREACHABLE,
-    Crossing,
     Endpoint,
 )
+from wfpsim.stack.packetpath import PacketPath
 from wfpsim.stack.packets import Packet, TcpFlags, icmp_echo, tcp_rst_for, tcp_segment, udp_datagram
 
 SYN, ACK, FIN, PSH, RST = TcpFlags.SYN, TcpFlags.ACK, TcpFlags.FIN, TcpFlags.PSH, TcpFlags.RST
 
 
-class TcpConversation(Conversation):
+class TcpConversation(PacketPath):
     """connect → handshake → data → FIN exchange → endpoint closure."""
 
     established = False
@@ -51,7 +50,7 @@ class TcpConversation(Conversation):
             self.failed = True
             return
         syn = self.seg(a, b, SYN)
-        if a.local and not self.out(a, syn, "SYN"):
+        if a.local and not self.outbound_packet(a, syn, "SYN"):
             self.failed = True
             return
         if b.local and not self.accept(b, syn):
@@ -61,26 +60,26 @@ class TcpConversation(Conversation):
             self.refused(a, b, syn)
             return
         synack = self.seg(b, a, SYN | ACK)
-        if b.local and not self.out(b, synack, "SYN-ACK"):
+        if b.local and not self.outbound_packet(b, synack, "SYN-ACK"):
             self.failed = True
             return
         final_ack = tcp_segment(
             a.addr.ip, b.addr.ip, a.addr.port, b.addr.port, ACK, seq=a.seq, ack=b.seq
         )
         if a.local and not (
-            self.ip_in(a, synack, "SYN-ACK")
-            and self.transport_in(a, synack, "SYN-ACK")
+            self.inbound_ippacket(a, synack, "SYN-ACK")
+            and self.inbound_transport(a, synack, "SYN-ACK")
             and self.flow_established(a, final_ack, FWP_DIRECTION_OUTBOUND)
         ):
             self.failed = True
             return
         ack = self.seg(a, b, ACK)
-        if a.local and not self.out(a, ack, "ACK"):
+        if a.local and not self.outbound_packet(a, ack, "ACK"):
             self.failed = True
             return
         if b.local and not (
-            self.ip_in(b, ack, "ACK")
-            and self.transport_in(b, ack, "ACK")
+            self.inbound_ippacket(b, ack, "ACK")
+            and self.inbound_transport(b, ack, "ACK")
             and self.flow_established(b, ack, FWP_DIRECTION_INBOUND)
         ):
             self.failed = True
@@ -90,7 +89,7 @@ class TcpConversation(Conversation):
     def listen(self, b: Endpoint) -> None:
         """The receiver's bind and listen happen before the journey (recorded as setup)."""
         self.bind(b, setup=True)
-        x = self.x("ALE_AUTH_LISTEN", b, "listen()", FWP_DIRECTION_INBOUND)
+        x = self.crossing("ALE_AUTH_LISTEN", b, "listen()", FWP_DIRECTION_INBOUND)
         step = self.step(x, setup=True)
         if step.action == Action.BLOCK:
             self.core.discard_of(self.journey, x, step)
@@ -101,14 +100,19 @@ class TcpConversation(Conversation):
 
     def accept(self, b: Endpoint, syn: Packet) -> bool:
         """The SYN reaches this host: AUTH_RECV_ACCEPT, or the transport discard layer."""
-        if not self.ip_in(b, syn, "SYN"):
+        if not self.inbound_ippacket(b, syn, "SYN"):
             return False
         if not b.listening:
             self.closed_port(b, syn)
             return False
-        if not self.transport_in(b, syn, "SYN", first=True):
+        if not self.inbound_transport(b, syn, "SYN", first=True):
             return False
-        x = self.packet_x(
+        # [our choice] the accepted connection is a new endpoint from AUTH_RECV_ACCEPT on,
+        # with its own handle; PARENT_ENDPOINT_HANDLE names the listener (WDK *ALE endpoint
+        # lifetime management*: "a unique handle for the parent endpoint").
+        b.parent_handle, b.handle = b.handle, self.core.engine.flow_table.next_handle()
+        b.authorized = True
+        x = self.packet_crossing(
             "ALE_AUTH_RECV_ACCEPT",
             b,
             "SYN: authorize",
@@ -117,7 +121,7 @@ class TcpConversation(Conversation):
             syn.payload_offset,
         )
         step = self.step(x)
-        if not self.verdict(step, x):
+        if not self.let_through(step, x):
             return False
         self.new_flow(b, "inbound", step.layer)
         return True
@@ -134,16 +138,16 @@ class TcpConversation(Conversation):
             syn.payload_offset,
         ):
             rst = tcp_rst_for(syn)
-            if self.out(b, rst, "RST") and self.a.local:
-                self.ip_in(self.a, rst, "RST")
-                self.transport_in(self.a, rst, "RST")
+            if self.outbound_packet(b, rst, "RST") and self.a.local:
+                self.inbound_ippacket(self.a, rst, "RST")
+                self.inbound_transport(self.a, rst, "RST")
         self.failed = True
 
     def refused(self, a: Endpoint, b: Endpoint, syn: Packet) -> None:
         """The peer has no listener: its RST comes back and connect() fails."""
         rst = tcp_rst_for(syn)
-        if a.local and self.ip_in(a, rst, "RST"):
-            self.transport_in(a, rst, "RST")
+        if a.local and self.inbound_ippacket(a, rst, "RST"):
+            self.inbound_transport(a, rst, "RST")
         self.journey.drop(None, f"connection refused: {b.addr} answered with a RST")
         self.failed = True
         self.closure(a, release=True)
@@ -169,16 +173,16 @@ class TcpConversation(Conversation):
         self.closed = True
         a, b = self.a, self.b
         if self.established and not self.failed:
-            ok = self.transmit(a, b, self.seg(a, b, FIN | ACK), "FIN")
-            ok = ok and self.transmit(b, a, self.seg(b, a, FIN | ACK), "FIN")
+            ok = self.transmit(a, b, self.seg(a, b, FIN | ACK), "FIN", "STREAM")
+            ok = ok and self.transmit(b, a, self.seg(b, a, FIN | ACK), "FIN", "STREAM")
             ok = ok and self.transmit(a, b, self.seg(a, b, ACK), "ACK")
-        if a.local and a.bound:
+        if a.local and (a.bound or a.authorized):
             self.closure(a, release=True)
-        if b.local and b.flow is not None:
+        if b.local and b.authorized:
             self.closure(b, release=False)
 
 
-class DatagramConversation(Conversation):
+class DatagramConversation(PacketPath):
     """UDP datagrams or ICMP echoes: ALE once per remote peer, then the packet layers."""
 
     def open(self) -> None:
@@ -246,16 +250,16 @@ class DatagramConversation(Conversation):
             ("OUTBOUND_TRANSPORT", pkt.transport_offset),
             ("OUTBOUND_IPPACKET", 0),
         ):
-            x = self.packet_x(base, ep, event, FWP_DIRECTION_OUTBOUND, pkt, off)
-            if not self.verdict(self.step(x), x):
+            x = self.packet_crossing(base, ep, event, FWP_DIRECTION_OUTBOUND, pkt, off)
+            if not self.let_through(self.step(x), x):
                 return False
         return True
 
     def receive(self, src: Endpoint, dst: Endpoint, pkt: Packet, event: str) -> bool:
-        x = self.packet_x(
+        x = self.packet_crossing(
             "INBOUND_IPPACKET", dst, event, FWP_DIRECTION_INBOUND, pkt, pkt.transport_offset
         )
-        if not self.verdict(self.step(x), x):
+        if not self.let_through(self.step(x), x):
             return False
         if self.kind == "udp" and not dst.listening:
             if self.no_listener_discard(
@@ -270,7 +274,7 @@ class DatagramConversation(Conversation):
                 self.icmp_unreachable_to(dst, src, pkt)
             return False
         first = dst.flow is None or not dst.flow.active
-        x = self.packet_x(
+        x = self.packet_crossing(
             "INBOUND_TRANSPORT",
             dst,
             event,
@@ -279,15 +283,18 @@ class DatagramConversation(Conversation):
             pkt.payload_offset if self.kind == "udp" else pkt.transport_offset,
             extra_fields={"_ale_classify_required": first},
         )
-        if not self.verdict(self.step(x), x):
+        if not self.let_through(self.step(x), x):
             return False
         if first:
+            if not dst.handle:  # the stack's own ICMP echo endpoint: no bind() gave it one
+                dst.handle = self.core.engine.flow_table.next_handle()
+            dst.authorized = True
             off = pkt.payload_offset if self.kind == "udp" else pkt.transport_offset
-            x = self.packet_x(
+            x = self.packet_crossing(
                 "ALE_AUTH_RECV_ACCEPT", dst, f"{event}: authorize", FWP_DIRECTION_INBOUND, pkt, off
             )
             step = self.step(x)
-            if not self.verdict(step, x):
+            if not self.let_through(step, x):
                 return False
             self.new_flow(dst, "inbound", step.layer)
             if not self.flow_established(dst, pkt, FWP_DIRECTION_INBOUND):
@@ -295,8 +302,8 @@ class DatagramConversation(Conversation):
         elif not self.reauthorize(dst, pkt, FWP_DIRECTION_INBOUND):
             return False
         off = pkt.payload_offset if self.kind == "udp" else pkt.transport_offset
-        x = self.packet_x("DATAGRAM_DATA", dst, event, FWP_DIRECTION_INBOUND, pkt, off)
-        return self.verdict(self.step(x), x)
+        x = self.packet_crossing("DATAGRAM_DATA", dst, event, FWP_DIRECTION_INBOUND, pkt, off)
+        return self.let_through(self.step(x), x)
 
     def close(self) -> None:
         """UDP: the opener's socket closes (ENDPOINT_CLOSURE, RESOURCE_RELEASE)."""
@@ -310,4 +317,4 @@ class DatagramConversation(Conversation):
         self.end_flow(self.b)
 
 
-__all__ = ["Crossing", "DatagramConversation", "TcpConversation"]
+__all__ = ["DatagramConversation", "TcpConversation"]
