@@ -358,6 +358,27 @@ def group_by_field(conditions: Iterable[Condition]) -> dict[str, list[Condition]
     return groups
 
 
+def describe_conditions(conditions: Iterable[Condition]) -> str:
+    """Conditions as the engine reads them: OR within a field, AND across fields. Pure.
+
+    Conditions on one field are grouped (in first-appearance order) and joined by OR, in
+    parentheses when there are several; the groups are joined by AND. An empty list gives "".
+
+    >>> describe_conditions([
+    ...     Condition("DIRECTION", "EQUAL", 0), Condition("IP_PROTOCOL", "EQUAL", 6),
+    ...     Condition("DIRECTION", "EQUAL", 1), Condition("IP_PROTOCOL", "EQUAL", 17)])
+    '(DIRECTION == 0 OR DIRECTION == 1) AND (IP_PROTOCOL == 6 OR IP_PROTOCOL == 17)'
+    >>> describe_conditions([Condition("IP_REMOTE_PORT", "EQUAL", 80)])
+    'IP_REMOTE_PORT == 80'
+    """
+    groups: dict[str, list[str]] = {}
+    for cond in conditions:
+        key = cond.field.removeprefix("FWPM_CONDITION_").upper()
+        groups.setdefault(key, []).append(cond.describe())
+    parts = [t[0] if len(t) == 1 else "(" + " OR ".join(t) + ")" for t in groups.values()]
+    return " AND ".join(parts)
+
+
 def filter_matches(conditions: Sequence[Condition], values: Mapping[str, Value]) -> MatchResult:
     """AND over distinct fields of (OR over that field's conditions). Pure.
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from wfpsim.catalog import Layer, layer, parse_guid
-from wfpsim.conditions import Condition, group_by_field
+from wfpsim.conditions import Condition, describe_conditions, group_by_field
 from wfpsim.errors import (
     InvalidActionTypeError,
     InvalidFlagsError,
@@ -402,5 +402,5 @@ class Filter:
 
     def describe(self) -> str:
         """One line: name, action, weight and conditions."""
-        conds = " AND ".join(c.describe() for c in self.conditions) or "(no conditions: all)"
+        conds = describe_conditions(self.conditions) or "(no conditions: all)"
         return f"{self.name!r} {self.action_type.name} w={self.effective_weight:#x} if {conds}"

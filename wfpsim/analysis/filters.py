@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from wfpsim.analysis.coverage import Coverage, covers, may_overlap
 from wfpsim.analysis.lint import Finding, lint
 from wfpsim.catalog import layer
+from wfpsim.conditions import describe_conditions, group_by_field
 from wfpsim.engine import Engine
 from wfpsim.errors import FilterNotFoundError
 from wfpsim.objects import FWPM_AUTO_WEIGHT_BITS, Action, Filter, FilterFlag, Sublayer
@@ -217,7 +218,9 @@ def explain_filter(engine: Engine, filter_id: int) -> FilterExplanation:
         weight=str(weight),
         effective_weight=target.effective_weight,
         flags=tuple(f.name for f in FilterFlag if f and f in flags and f.name),
-        conditions=tuple(c.describe() for c in target.conditions),
+        conditions=tuple(
+            describe_conditions(g) for g in group_by_field(target.conditions).values()
+        ),
         position=position,
         of=len(peers),
         preempted_by=tuple(_preempting(order, home, target)),

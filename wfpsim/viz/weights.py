@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 
 from wfpsim.catalog import Layer, layers
 from wfpsim.catalog import layer as find_layer
+from wfpsim.conditions import describe_conditions, group_by_field
 from wfpsim.engine import Engine
 from wfpsim.errors import InvalidParameterError, WfpError
 from wfpsim.objects import Action, Filter, Sublayer
@@ -122,7 +123,7 @@ def _filter_node(engine: Engine, flt: Filter) -> str:
         _small(f"weight {flt.effective_weight:#018x}", "#263238"),
         _small(f"as given: {html(flt.weight_.describe())}", "#546e7a"),
     ]
-    conds = [c.describe() for c in flt.conditions]
+    conds = [describe_conditions(g) for g in group_by_field(flt.conditions).values()]
     for text in conds[:MAX_CONDITIONS]:
         rows.append(_small(html(shorten(text, 44)), "#263238"))
     if len(conds) > MAX_CONDITIONS:
