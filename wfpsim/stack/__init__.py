@@ -12,21 +12,50 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from wfpsim.catalog import Direction
 from wfpsim.errors import InvalidParameterError
 from wfpsim.kernel import CURRENT_ENGINE
-from wfpsim.stack.conversation import PROTOCOLS, Conversation
+from wfpsim.stack.conversation import KIND_PROTOCOLS, Conversation
 from wfpsim.stack.core import Core, Endpoint
 from wfpsim.stack.events import EventLog, to_netsh_xml
 from wfpsim.stack.host import DEFAULT_APP, DEFAULT_USER, App, check_package, parse_endpoint
-from wfpsim.stack.journey import Journey, Step
+from wfpsim.stack.journey import Journey, Step, Verdict
 from wfpsim.stack.protocols import DatagramConversation, TcpConversation
 
 if TYPE_CHECKING:
     from wfpsim.engine import Engine
 
-__all__ = ["App", "Conversation", "EventLog", "Journey", "Stack", "Step", "to_netsh_xml"]
+__all__ = [
+    "App",
+    "Conversation",
+    "Direction",
+    "EventLog",
+    "Journey",
+    "Stack",
+    "Step",
+    "Verdict",
+    "to_netsh_xml",
+]
 
-DIRECTIONS = ("outbound", "inbound")
+#: The directions a conversation can be opened in (the catalog's :class:`Direction`).
+DIRECTIONS = (Direction.OUTBOUND, Direction.INBOUND)
+
+
+def parse_direction(direction: str | Direction) -> Direction:
+    """``"outbound"`` / ``"inbound"`` (any case) or a :class:`Direction` member.
+
+    Raises:
+        InvalidParameterError: anything else, naming the valid values.
+    """
+    if isinstance(direction, Direction):
+        found: Direction | None = direction
+    else:
+        text = str(direction).strip().lower()
+        found = next((d for d in DIRECTIONS if d.value == text), None)
+    if found not in DIRECTIONS:
+        raise InvalidParameterError(f"direction {direction!r}; valid: outbound, inbound")
+    assert found is not None
+    return found
 
 
 class Stack:
@@ -48,7 +77,7 @@ class Stack:
     def open(
         self,
         kind: str,
-        direction: str,
+        direction: str | Direction,
         local: str,
         remote: str,
         app: str | None = None,
@@ -64,10 +93,9 @@ class Stack:
         application's AppContainer package SID (``ALE_PACKAGE_ID``); without one it is a
         desktop application and ``ALE_PACKAGE_ID`` is the NULL SID ``S-1-0-0``.
         """
-        if kind not in PROTOCOLS:
-            raise InvalidParameterError(f"kind {kind!r}; valid: {', '.join(PROTOCOLS)}")
-        if direction not in DIRECTIONS:
-            raise InvalidParameterError(f"direction {direction!r}; valid: outbound, inbound")
+        if kind not in KIND_PROTOCOLS:
+            raise InvalidParameterError(f"kind {kind!r}; valid: {', '.join(KIND_PROTOCOLS)}")
+        way = parse_direction(direction)
         here, there = parse_endpoint(local, kind), parse_endpoint(remote, kind)
         if here.version != there.version:
             raise InvalidParameterError(f"{local} and {remote} are of different IP versions")
@@ -78,11 +106,11 @@ class Stack:
         peer_app = mine if loop else App("", "", 0)
         journey = Journey(
             kind,
-            direction,
+            way,
             str(here) if kind != "icmp" else here.ip,
             str(there) if kind != "icmp" else there.ip,
         )
-        if direction == "outbound":
+        if way is Direction.OUTBOUND:
             a = Endpoint(here, mine, local=True, seq=1000)
             b = Endpoint(there, peer_app, local=loop, listening=listening, seq=5000)
         else:
@@ -98,7 +126,7 @@ class Stack:
     def run(
         self,
         kind: str,
-        direction: str,
+        direction: str | Direction,
         local: str,
         remote: str,
         app: str | None = None,

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from wfpsim.catalog import Direction
+from wfpsim.ids import FWP_DIRECTION_INBOUND, FWP_DIRECTION_OUTBOUND
 from wfpsim.objects import Action
 from wfpsim.stack.core import (
     FLAG_IS_CONNECTION_REDIRECTED,
     FLAG_IS_REAUTHORIZE,
     FLAG_IS_WILDCARD_BIND,
-    FWP_DIRECTION_INBOUND,
-    FWP_DIRECTION_OUTBOUND,
     REAUTH_POLICY_CHANGE,
     Core,
     Crossing,
@@ -31,12 +31,10 @@ from wfpsim.stack.layerdata import (
     ConnectRequest,
     NetBufferList,
 )
-from wfpsim.stack.packets import (
-    ICMPHeader,
-    Packet,
-)
+from wfpsim.stack.packets import ICMPHeader, Packet, Protocol
 
-PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1}
+#: The IP protocol of each conversation kind (ICMP echo over IPv6 is ICMPv6, 58).
+KIND_PROTOCOLS = {"tcp": Protocol.TCP, "udp": Protocol.UDP, "icmp": Protocol.ICMP}
 ALE_AUTH = ("ALE_AUTH_CONNECT", "ALE_AUTH_RECV_ACCEPT")
 
 
@@ -51,7 +49,8 @@ class Conversation:
         self.core = core
         self.kind = kind
         # ICMP echo over IPv6 is ICMPv6, IP protocol 58
-        self.protocol = 58 if kind == "icmp" and a.addr.version == 6 else PROTOCOLS[kind]
+        icmpv6 = kind == "icmp" and a.addr.version == 6
+        self.protocol = Protocol.ICMPV6 if icmpv6 else KIND_PROTOCOLS[kind]
         self.journey = journey
         self.a = a
         self.b = b
@@ -236,17 +235,17 @@ class Conversation:
         step = self.step(x)
         if not self.let_through(step, x):
             return False
-        self.new_flow(ep, "outbound", step.layer)
+        self.new_flow(ep, Direction.OUTBOUND, step.layer)
         return True
 
-    def new_flow(self, ep: Endpoint, direction: str, layer_name: str) -> None:
+    def new_flow(self, ep: Endpoint, direction: Direction, layer_name: str) -> None:
         peer = self.peer_of(ep).addr
         table = self.core.engine.flow_table
         ep.flow = table.create(
-            self.protocol,
+            int(self.protocol),
             (ep.addr.ip, ep.addr.port),
             (peer.ip, peer.port),
-            direction,
+            direction.value,
             layer_name,
             self.core.engine.policy_version(layer_name),
         )

@@ -14,25 +14,31 @@ from wfpsim.callouts import METADATA_FIELDS, DiscardMetadata, IncomingValues, Me
 from wfpsim.catalog import layer
 from wfpsim.classifier import incoming_values
 from wfpsim.flows import Flow
+from wfpsim.ids import (
+    CONDITION_FLAGS,
+    FWP_DIRECTION_INBOUND,
+    REAUTHORIZE_REASONS,
+)
 from wfpsim.objects import Action
 from wfpsim.stack.events import AUDIT_IDS, AUDIT_PACKET_DROP, AUDIT_VETO, EventLog, NetEvent
 from wfpsim.stack.host import ETHERNET, LOOPBACK, Address, App, address_type
 from wfpsim.stack.journey import Journey, Step
-from wfpsim.stack.packets import Packet
+from wfpsim.stack.packets import Packet, Protocol
 from wfpsim.values import DataType, Value
 
 if TYPE_CHECKING:
     from wfpsim.engine import Engine
 
-FWP_DIRECTION_OUTBOUND = 0
-FWP_DIRECTION_INBOUND = 1
-FLAG_IS_LOOPBACK = 0x1
-FLAG_IS_REAUTHORIZE = 0x4
-FLAG_IS_WILDCARD_BIND = 0x8
-FLAG_IS_CONNECTION_REDIRECTED = 0x00100000
-FLAG_IS_APPCONTAINER_LOOPBACK = 0x00400000
-FLAG_IS_NON_APPCONTAINER_LOOPBACK = 0x00800000
-REAUTH_POLICY_CHANGE = 0x1
+# The SDK constants the stack sets, from wfpsim.ids (defined once there).
+FLAG_IS_LOOPBACK = CONDITION_FLAGS["FWP_CONDITION_FLAG_IS_LOOPBACK"]
+FLAG_IS_REAUTHORIZE = CONDITION_FLAGS["FWP_CONDITION_FLAG_IS_REAUTHORIZE"]
+FLAG_IS_WILDCARD_BIND = CONDITION_FLAGS["FWP_CONDITION_FLAG_IS_WILDCARD_BIND"]
+FLAG_IS_CONNECTION_REDIRECTED = CONDITION_FLAGS["FWP_CONDITION_FLAG_IS_CONNECTION_REDIRECTED"]
+FLAG_IS_APPCONTAINER_LOOPBACK = CONDITION_FLAGS["FWP_CONDITION_FLAG_IS_APPCONTAINER_LOOPBACK"]
+FLAG_IS_NON_APPCONTAINER_LOOPBACK = CONDITION_FLAGS[
+    "FWP_CONDITION_FLAG_IS_NON_APPCONTAINER_LOOPBACK"
+]
+REAUTH_POLICY_CHANGE = REAUTHORIZE_REASONS["FWP_CONDITION_REAUTHORIZE_REASON_POLICY_CHANGE"]
 DISCARD_MODULE_NETWORK = 0
 DISCARD_MODULE_TRANSPORT = 1
 DISCARD_MODULE_GENERAL = 2
@@ -180,7 +186,7 @@ class Crossing:
     event: str
     ep: Endpoint
     peer: Address
-    protocol: int
+    protocol: Protocol
     direction: int
     packet: Packet | None = None
     raw: bytes | None = None
@@ -218,7 +224,7 @@ class Core:
         inbound = x.direction == FWP_DIRECTION_INBOUND
         dst = ep.addr.ip if inbound else peer.ip
         facts: dict[str, Any] = {
-            "IP_PROTOCOL": x.protocol,
+            "IP_PROTOCOL": int(x.protocol),
             "IP_LOCAL_ADDRESS": ep.addr.ip,
             "IP_REMOTE_ADDRESS": peer.ip,
             "IP_LOCAL_PORT": ep.addr.port,
@@ -334,7 +340,7 @@ class Core:
             c.filter_id,
             c.filter_name,
             x.version,
-            x.protocol,
+            int(x.protocol),
             x.ep.addr.ip,
             x.ep.addr.port,
             x.peer.ip,

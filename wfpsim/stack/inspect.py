@@ -22,7 +22,7 @@ def journey_table(journey: Journey) -> Table:
         c = s.classification
         who = c.filter_name or ""
         rows.append((str(s.index), s.layer, s.event, s.side, c.action.name, who, s.note))
-    title = f"{journey.kind.upper()} {journey.direction} {journey.local} -> {journey.remote}"
+    title = f"{journey.kind.upper()} {journey.direction.value} {journey.local} -> {journey.remote}"
     return Table(
         ("#", "layer", "event", "side", "result", "decided by", "note"),
         tuple(rows),

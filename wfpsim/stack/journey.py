@@ -7,13 +7,30 @@ happened next. This is what the pictures and the player replay.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Any
 
 from wfpsim.callouts import IncomingValues, MetaValues
+from wfpsim.catalog import Direction
 from wfpsim.errors import InvalidParameterError
 from wfpsim.objects import Action
 from wfpsim.trace import Classification
+
+
+class Verdict(enum.StrEnum):
+    """How a journey ended. A string enum: ``journey.verdict == "BLOCK"`` holds.
+
+    ``PERMIT``: it went through; ``BLOCK``: a filter blocked it (``decided_at`` names the
+    layer); ``DROP``: the stack dropped it or the peer refused (no listener, RST, ICMP error).
+    """
+
+    PERMIT = "PERMIT"
+    BLOCK = "BLOCK"
+    DROP = "DROP"
+
+    def __repr__(self) -> str:
+        return repr(self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +72,13 @@ class Journey:
     """A connection or packet exchange from the opener's bind to its close (growing)."""
 
     kind: str
-    direction: str
+    direction: Direction
     local: str
     remote: str
     steps: list[Step] = field(default_factory=list)
     setup: list[Step] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
-    verdict: str = "PERMIT"
+    verdict: Verdict = Verdict.PERMIT
     decided_at: str | None = None
     decided_by: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -87,15 +104,15 @@ class Journey:
 
     def block(self, step: Step) -> None:
         """A filter blocked a step: the first block decides the verdict."""
-        if self.verdict != "BLOCK":
-            self.verdict = "BLOCK"
+        if self.verdict != Verdict.BLOCK:
+            self.verdict = Verdict.BLOCK
             self.decided_at = step.layer
             self.decided_by = step.classification.filter_name
 
     def drop(self, layer: str | None, why: str) -> None:
         """The stack dropped it (no listener, peer refused): verdict DROP unless blocked."""
-        if self.verdict == "PERMIT":
-            self.verdict = "DROP"
+        if self.verdict == Verdict.PERMIT:
+            self.verdict = Verdict.DROP
             self.decided_at = layer
         self.notes.append(why)
 
@@ -104,10 +121,10 @@ class Journey:
         return {
             "index": index,
             "kind": self.kind,
-            "direction": self.direction,
+            "direction": self.direction.value,
             "local": self.local,
             "remote": self.remote,
-            "verdict": self.verdict,
+            "verdict": self.verdict.value,
             "decided_at": self.decided_at,
             "decided_by": self.decided_by,
             "layers": self.layers,
@@ -122,7 +139,7 @@ class Journey:
 
     def describe(self) -> str:
         """One line per step: layer, event, result."""
-        head = f"{self.kind.upper()} {self.direction} {self.local} -> {self.remote}"
+        head = f"{self.kind.upper()} {self.direction.value} {self.local} -> {self.remote}"
         lines = [f"{head}: {self.verdict}"]
         for s in self.steps:
             who = f" by {s.classification.filter_name!r}" if s.classification.filter_name else ""

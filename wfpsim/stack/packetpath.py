@@ -8,9 +8,10 @@ drops that packet (and shows at the layer's discard twin unless absorbed).
 from __future__ import annotations
 
 from wfpsim.callouts import DiscardMetadata
+from wfpsim.ids import FWP_DIRECTION_INBOUND, FWP_DIRECTION_OUTBOUND
 from wfpsim.objects import Action
 from wfpsim.stack.conversation import Conversation
-from wfpsim.stack.core import FWP_DIRECTION_INBOUND, FWP_DIRECTION_OUTBOUND, Endpoint
+from wfpsim.stack.core import Endpoint
 from wfpsim.stack.host import address_type
 from wfpsim.stack.layerdata import (
     FWPS_STREAM_FLAG_RECEIVE,

@@ -6,12 +6,12 @@ the same every run.
 
 from __future__ import annotations
 
+from wfpsim.catalog import Direction
+from wfpsim.ids import FWP_DIRECTION_INBOUND, FWP_DIRECTION_OUTBOUND
 from wfpsim.objects import Action
 from wfpsim.stack.core import (
     DISCARD_MODULE_NETWORK,
     DISCARD_MODULE_TRANSPORT,
-    FWP_DIRECTION_INBOUND,
-    FWP_DIRECTION_OUTBOUND,
     INET_DISCARD_ENDPOINT_NOT_FOUND,
     IP_DISCARD_PORT_UNREACHABLE,
     Endpoint,
@@ -123,7 +123,7 @@ class TcpConversation(PacketPath):
         step = self.step(x)
         if not self.let_through(step, x):
             return False
-        self.new_flow(b, "inbound", step.layer)
+        self.new_flow(b, Direction.INBOUND, step.layer)
         return True
 
     def closed_port(self, b: Endpoint, syn: Packet) -> None:
@@ -296,7 +296,7 @@ class DatagramConversation(PacketPath):
             step = self.step(x)
             if not self.let_through(step, x):
                 return False
-            self.new_flow(dst, "inbound", step.layer)
+            self.new_flow(dst, Direction.INBOUND, step.layer)
             if not self.flow_established(dst, pkt, FWP_DIRECTION_INBOUND):
                 return False
         elif not self.reauthorize(dst, pkt, FWP_DIRECTION_INBOUND):

@@ -401,7 +401,8 @@ def animate_command(scenario: str, traffic: int, out: str) -> int:
         return 2
     size = path.stat().st_size / 1024
     print(
-        f"wrote {path} ({size:.0f} KB): {j.kind.upper()} {j.direction} {j.local} -> {j.remote}, "
+        f"wrote {path} ({size:.0f} KB): "
+        f"{j.kind.upper()} {j.direction.value} {j.local} -> {j.remote}, "
         f"{len(j.steps)} steps, verdict {j.verdict}; open it in any browser (no kernel needed)"
     )
     return 0

@@ -60,7 +60,7 @@ def as_list(journeys: Journey | Iterable[Journey]) -> list[Journey]:
 
 
 def _title(j: Journey) -> str:
-    return f"{j.kind.upper()} {j.direction} {j.local} → {j.remote}"
+    return f"{j.kind.upper()} {j.direction.value} {j.local} → {j.remote}"
 
 
 def ip_version(journeys: Journey | Iterable[Journey]) -> int:
