@@ -29,6 +29,7 @@ from wfpsim.errors import (
     MatchTypeMismatchError,
     TypeMismatchError,
 )
+from wfpsim.tokens import token_matches
 from wfpsim.values import (
     INTEGER_BITS,
     STRINGISH,
@@ -203,45 +204,6 @@ def check_match(match: MatchType, value: Value, what: str) -> None:
         )
 
 
-#: SDDL SID aliases wfpsim resolves: Everyone, ALL APPLICATION PACKAGES.
-_SDDL_ALIASES = {"WD": "S-1-1-0", "AC": "S-1-15-2-1"}
-
-
-def _sddl_grants(sddl: str, token: str) -> bool | None:
-    """Whether an SDDL DACL grants access to a token (None: no ACE names any of its SIDs).
-
-    ``token`` is the comma-separated SIDs wfpsim's stack hands over (user first; an
-    AppContainer token adds its package SID and ``ALL APPLICATION PACKAGES``). Every token holds
-    Everyone (S-1-1-0). An AppContainer token passes only if the DACL grants both its user
-    side and its AppContainer side (package SID, S-1-15-*): the two access checks Windows makes
-    for AppContainer processes (*AppContainer isolation*).
-    """
-    sids = [s.strip().upper() for s in token.split(",") if s.strip()]
-    app_side = [s for s in sids if s.startswith("S-1-15-")]
-    user_side = [s for s in sids if not s.startswith("S-1-15-")] + ["S-1-1-0"]
-    aces = [
-        (kind, _SDDL_ALIASES.get(trustee.upper(), trustee.upper()))
-        for kind, trustee in re.findall(r"\((A|D);[^;]*;[^;]*;[^;]*;[^;]*;([^)]*)\)", sddl)
-    ]
-
-    def check(group: list[str]) -> bool | None:
-        verdict: bool | None = None
-        for kind, trustee in aces:
-            if trustee in group:
-                if kind == "D":
-                    return False
-                verdict = True
-        return verdict
-
-    user = check(user_side)
-    if not app_side or user is False:
-        return user
-    app = check(app_side)
-    if app is None:
-        return False if user else None
-    return bool(user) and app
-
-
 def matches(cond: Condition, incoming: Value) -> bool:
     """Does an incoming value satisfy one resolved condition? Pure.
 
@@ -268,17 +230,13 @@ def matches(cond: Condition, incoming: Value) -> bool:
             incoming.type == data.low.type and _le(data.low.data, got) and _le(got, data.high.data)
         )
     is_sd = value.type == DataType.SECURITY_DESCRIPTOR_TYPE and isinstance(data, str)
-    if is_sd and isinstance(got, str) and str(data).upper().startswith(("D:", "O:", "G:")):
-        granted = _sddl_grants(str(data), got)
-        return bool(granted) if match == MatchType.EQUAL else not granted
+    held = token_matches(str(data), got) if is_sd and isinstance(got, str) else None
+    if held is not None:  # SDDL or a SID against a token (wfpsim.tokens)
+        return held if match == MatchType.EQUAL else not held
     if incoming.type != value.type and not (
         value.type == DataType.SECURITY_DESCRIPTOR_TYPE and incoming.type in STRINGISH
     ):
         return False
-    if is_sd and isinstance(got, str) and isinstance(data, str) and "," in got:
-        # a token with several SIDs (an AppContainer's): a bare SID names one of them
-        held = data.upper() in (s.strip().upper() for s in got.split(","))
-        return held if match == MatchType.EQUAL else not held
     compare = _COMPARE.get(match)
     return compare(got, data) if compare is not None else False
 
@@ -359,24 +317,15 @@ def group_by_field(conditions: Iterable[Condition]) -> dict[str, list[Condition]
 
 
 def describe_conditions(conditions: Iterable[Condition]) -> str:
-    """Conditions as the engine reads them: OR within a field, AND across fields. Pure.
+    """OR within a field (in parentheses when several), AND across fields. Pure.
 
-    Conditions on one field are grouped (in first-appearance order) and joined by OR, in
-    parentheses when there are several; the groups are joined by AND. An empty list gives "".
-
-    >>> describe_conditions([
-    ...     Condition("DIRECTION", "EQUAL", 0), Condition("IP_PROTOCOL", "EQUAL", 6),
-    ...     Condition("DIRECTION", "EQUAL", 1), Condition("IP_PROTOCOL", "EQUAL", 17)])
-    '(DIRECTION == 0 OR DIRECTION == 1) AND (IP_PROTOCOL == 6 OR IP_PROTOCOL == 17)'
-    >>> describe_conditions([Condition("IP_REMOTE_PORT", "EQUAL", 80)])
-    'IP_REMOTE_PORT == 80'
+    >>> describe_conditions([Condition("A", "EQUAL", 0), Condition("A", "EQUAL", 1)])
+    '(A == 0 OR A == 1)'
     """
     groups: dict[str, list[str]] = {}
-    for cond in conditions:
-        key = cond.field.removeprefix("FWPM_CONDITION_").upper()
-        groups.setdefault(key, []).append(cond.describe())
-    parts = [t[0] if len(t) == 1 else "(" + " OR ".join(t) + ")" for t in groups.values()]
-    return " AND ".join(parts)
+    for c in conditions:
+        groups.setdefault(c.field.removeprefix("FWPM_CONDITION_").upper(), []).append(c.describe())
+    return " AND ".join(t[0] if len(t) == 1 else f"({' OR '.join(t)})" for t in groups.values())
 
 
 def filter_matches(conditions: Sequence[Condition], values: Mapping[str, Value]) -> MatchResult:
