@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import enum
 import operator
-import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
