@@ -98,7 +98,7 @@ def reference_classify(
                         continue
                     action = (
                         Action.PERMIT
-                        if flt.filter_flags & FilterFlag.PERMIT_IF_CALLOUT_UNREGISTERED
+                        if flt.flags & FilterFlag.PERMIT_IF_CALLOUT_UNREGISTERED
                         else Action.BLOCK
                     )
                 else:
@@ -111,7 +111,7 @@ def reference_classify(
                     continue
             # a static decision (or an unregistered callout acting as one)
             if out.rights & WRITE:
-                hard = action == Action.BLOCK or flt.filter_flags & FilterFlag.CLEAR_ACTION_RIGHT
+                hard = action == Action.BLOCK or flt.flags & FilterFlag.CLEAR_ACTION_RIGHT
                 out.action, out.filter_id, out.flags = action, flt.filter_id, 0
                 out.rights = 0 if hard else WRITE
             break  # a PERMIT or BLOCK ends the sublayer, applied or not

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from wfpsim import Callout, Engine, Filter
+from wfpsim import Callout, Engine, Filter, layer
 from wfpsim.callouts import BuiltinCallout
 from wfpsim.errors import DeviceBusyError
+from wfpsim.kernel import FwpsFlowAssociateContext0, FwpsFlowRemoveContext0
 from wfpsim.runner import run
 from wfpsim.scenario import ScenarioError, load
 
@@ -54,9 +55,13 @@ def test_case29_flow_context_keeps_callout_busy() -> None:
     """Case 29: with a flow context still associated, unregister is STATUS_DEVICE_BUSY."""
     engine = Engine()
     engine.add_callout(Callout("c", "ALE_FLOW_ESTABLISHED_V4"))
-    cid = engine.register_callout("c", BuiltinCallout())
-    engine.registry.flow_contexts[cid] = 1
+    cid = engine.register_callout("c", BuiltinCallout(), flow_delete=lambda *args: None)
+    flow = engine.flow_table.create(6, ("10.0.0.5", 49152), ("10.0.0.9", 80), "outbound", "", 0)
+    layer_id = layer("ALE_FLOW_ESTABLISHED_V4").id
+    with engine.kernel_context():
+        assert FwpsFlowAssociateContext0(flow.flow_id, layer_id, cid, 7) == 0
     with pytest.raises(DeviceBusyError):
         engine.unregister_callout(cid)
-    engine.registry.flow_contexts[cid] = 0
+    with engine.kernel_context():
+        assert FwpsFlowRemoveContext0(flow.flow_id, layer_id, cid) == 0
     engine.unregister_callout(cid)

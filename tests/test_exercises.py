@@ -313,7 +313,7 @@ def test_ex13_excerpt_is_faithful_to_the_dump() -> None:
         name, filter_id = f.name.rsplit(" [", 1)
         theirs = real.filter(int(filter_id.rstrip("]")))
         assert theirs.name == name
-        assert theirs.layer_.short_name == "ALE_AUTH_CONNECT_V4"
+        assert theirs.layer.short_name == "ALE_AUTH_CONNECT_V4"
         assert theirs.action_type == f.action_type
         assert theirs.effective_weight == f.effective_weight
         assert real.sublayer(theirs.sublayer).name == excerpt.sublayer(f.sublayer).name  # type: ignore[arg-type]

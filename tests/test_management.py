@@ -262,7 +262,7 @@ def test_post_commit_notify_skips_filters_deleted_in_the_transaction() -> None:
         s.add_filter(Filter("gone", LAYER, "CALLOUT_UNKNOWN", callout="c"))
         s.delete_filter("gone")
     assert seen.count(NotifyType.ADD_FILTER_POST_COMMIT) == 1
-    assert engine.notifications[-1][0] == NotifyType.ADD_FILTER_POST_COMMIT
+    assert engine.notifications[-1].kind == NotifyType.ADD_FILTER_POST_COMMIT
 
 
 def test_notify_can_set_the_filter_context_classify_sees() -> None:

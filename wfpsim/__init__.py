@@ -23,11 +23,11 @@ from wfpsim.objects import (
     Provider,
     Sublayer,
     Weight,
-    effective_weight,
 )
 from wfpsim.registry import NotifyType
 from wfpsim.session import Session
 from wfpsim.values import DataType, Value
+from wfpsim.weight import effective_weight
 
 __version__ = "0.1.0"
 

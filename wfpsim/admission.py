@@ -1,10 +1,13 @@
 """What BFE admits: references, lifetimes, flags and the shape of a new filter.
 
-Pure functions over a store snapshot, used by :class:`~wfpsim.session.Session`.
+Functions over the store that only read it, used by :class:`~wfpsim.session.Session`. The
+lifetime rules are those of Microsoft's "Object Management" page (Windows Filtering Platform):
+an object may not reference a shorter-lived one, and a dynamic session deletes only its own.
 """
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import replace
 
@@ -20,53 +23,82 @@ from wfpsim.errors import (
 )
 from wfpsim.objects import (
     Action,
+    Callout,
     CalloutFlag,
     Filter,
     FilterFlag,
+    Provider,
     ProviderFlag,
+    Sublayer,
     SublayerFlag,
-    effective_weight,
 )
-from wfpsim.store import Snapshot
+from wfpsim.store import ObjectKind, Store
 from wfpsim.values import DataType
-
-#: Lifetimes from shortest to longest ([D-objmgmt]).
-LIFETIME = {"dynamic": 0, "static": 1, "persistent": 2, "builtin": 3}
+from wfpsim.weight import effective_weight
 
 
-def lifetime(snap: Snapshot, kind: str, key: uuid.UUID, persistent: bool) -> str:
-    """``dynamic`` (owned by a dynamic session), ``persistent`` or ``static``."""
-    if (kind, key) in snap.owners:
-        return "dynamic"
-    return "persistent" if persistent else "static"
+class Lifetime(enum.IntEnum):
+    """How long an object lives, shortest first ("Object Management", WFP documentation)."""
+
+    DYNAMIC = 0
+    STATIC = 1
+    PERSISTENT = 2
+    BUILTIN = 3
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+def lifetime_of(store: Store, kind: ObjectKind, obj: Provider | Sublayer | Callout) -> Lifetime:
+    """An object's lifetime: owned by a dynamic session, persistent, static or built in."""
+    if isinstance(obj, Sublayer) and obj.builtin:
+        return Lifetime.BUILTIN
+    if (kind, obj.key) in store.owners:
+        return Lifetime.DYNAMIC
+    persistent = {
+        ObjectKind.PROVIDER: ProviderFlag.PERSISTENT,
+        ObjectKind.SUBLAYER: SublayerFlag.PERSISTENT,
+        ObjectKind.CALLOUT: CalloutFlag.PERSISTENT,
+    }[kind]
+    return Lifetime.PERSISTENT if obj.flags & persistent else Lifetime.STATIC
+
+
+def new_lifetime(dynamic: bool, persistent: bool) -> Lifetime:
+    """The lifetime of an object a session is adding."""
+    if dynamic:
+        return Lifetime.DYNAMIC
+    return Lifetime.PERSISTENT if persistent else Lifetime.STATIC
 
 
 def check_reference(
-    snap: Snapshot,
+    store: Store,
     session: uuid.UUID,
-    mine: str,
-    kind: str,
-    key: uuid.UUID,
-    persistent: bool,
-    what: str,
+    mine: Lifetime,
+    kind: ObjectKind,
+    obj: Provider | Sublayer | Callout,
 ) -> None:
-    """Objects may not reference shorter-lived ones ([D-objmgmt])."""
-    if kind == "sublayer" and snap.sublayers[key].builtin:
+    """An object may not reference a shorter-lived one, nor another session's dynamic one.
+
+    Raises:
+        LifetimeMismatchError: ``obj`` lives shorter than ``mine`` or belongs to another session.
+    """
+    theirs = lifetime_of(store, kind, obj)
+    if theirs == Lifetime.BUILTIN:
         return
-    theirs = lifetime(snap, kind, key, persistent)
-    owner = snap.owners.get((kind, key))
-    if LIFETIME[theirs] < LIFETIME[mine] or (owner is not None and owner != session):
+    owner = store.owners.get((kind, obj.key))
+    foreign = owner is not None and owner != session
+    if theirs < mine or foreign:
         raise LifetimeMismatchError(
-            f"a {mine} object cannot reference {what}, which is {theirs}"
-            + (" and owned by another session" if owner not in (None, session) else "")
+            f"a {mine} object cannot reference {kind} {obj.name!r}, which is {theirs}"
+            + (" and owned by another session" if foreign else "")
         )
 
 
 def check_delete(
-    snap: Snapshot, session: uuid.UUID, dynamic: bool, kind: str, key: uuid.UUID, label: str
+    store: Store, session: uuid.UUID, dynamic: bool, kind: ObjectKind, key: uuid.UUID, label: str
 ) -> None:
-    """Who may delete what: a dynamic object only from its own session ([A-fdel])."""
-    owner = snap.owners.get((kind, key))
+    """Who may delete what: a dynamic object only from its own session."""
+    owner = store.owners.get((kind, key))
     if owner is not None and owner != session:
         raise WrongSessionError(f"{label} belongs to another dynamic session")
     if dynamic and owner is None:
@@ -75,102 +107,104 @@ def check_delete(
         )
 
 
-def admit_filter(snap: Snapshot, flt: Filter, session: uuid.UUID, dynamic: bool) -> Filter:
-    """Check a filter against the store and return it as BFE stores it.
+def provider_for(
+    store: Store, key: uuid.UUID | None, name: str, session: uuid.UUID, mine: Lifetime
+) -> Provider | None:
+    """The provider an object names (by key or name), checked as a reference; None if none."""
+    if key is None and not name:
+        return None
+    provider = store.find_provider(key if key is not None else name)
+    check_reference(store, session, mine, ObjectKind.PROVIDER, provider)
+    return provider
 
-    Resolves the sublayer (default: the layer's), callout and provider to keys, checks
-    flags, references and lifetimes, types every condition, and assigns the filter id and
-    effective weight. Raises the matching ``FWP_E_*`` error otherwise. Pure: ``snap`` is
-    only read.
+
+def check_filter_flags(flags: FilterFlag, action: Action) -> None:
+    """The flag combinations BFE refuses on a new filter.
+
+    Raises:
+        InvalidFlagsError: PERSISTENT with BOOTTIME, an output-only flag, or
+            PERMIT_IF_CALLOUT_UNREGISTERED on a filter that calls no terminating callout.
     """
-    layer = flt.layer_
-    key = flt.key
-    if key in snap.filter_keys:
-        raise AlreadyExistsError(f"a filter with key {{{key}}} already exists")
-    flags = flt.filter_flags
-    persistent = bool(flags & FilterFlag.PERSISTENT)
-    mine = "dynamic" if dynamic else "persistent" if persistent else "static"
     if flags & FilterFlag.PERSISTENT and flags & FilterFlag.BOOTTIME:
         raise InvalidFlagsError("PERSISTENT and BOOTTIME cannot be combined")
     if flags & (FilterFlag.DISABLED | FilterFlag.INDEXED):
         raise InvalidFlagsError("DISABLED and INDEXED are output-only flags; BFE sets them")
-    action = flt.action_type
     if flags & FilterFlag.PERMIT_IF_CALLOUT_UNREGISTERED and action not in (
         Action.CALLOUT_TERMINATING,
         Action.CALLOUT_UNKNOWN,
     ):
-        # [UNDOCUMENTED] exact code; we use FWP_E_INVALID_FLAGS (reference case 28).
+        # Microsoft does not name the error; our choice is FWP_E_INVALID_FLAGS.
         raise InvalidFlagsError(
             f"PERMIT_IF_CALLOUT_UNREGISTERED needs a CALLOUT_TERMINATING or CALLOUT_UNKNOWN "
             f"filter, not {action.name}"
         )
-    sub = snap.find_sublayer(flt.sublayer if flt.sublayer else layer.default_sublayer)
-    check_reference(
-        snap,
-        session,
-        mine,
-        "sublayer",
-        sub.key,
-        bool(sub.flags & SublayerFlag.PERSISTENT),
-        f"sublayer {sub.name!r}",
-    )
-    callout_key = None
-    if action.is_callout:
-        if not flt.callout:
+
+
+def _sublayer_for(store: Store, flt: Filter, session: uuid.UUID, mine: Lifetime) -> Sublayer:
+    """The filter's sublayer (default: its layer's), checked as a reference."""
+    ref = flt.sublayer or flt.sublayer_name or flt.layer.default_sublayer
+    sub = store.find_sublayer(ref)
+    check_reference(store, session, mine, ObjectKind.SUBLAYER, sub)
+    return sub
+
+
+def _callout_for(store: Store, flt: Filter, session: uuid.UUID, mine: Lifetime) -> Callout | None:
+    """The filter's callout when its action calls one, checked as a reference."""
+    named = flt.callout is not None or bool(flt.callout_name)
+    if not flt.action.is_callout:
+        if named:
             raise InvalidParameterError(
-                f"filter {flt.name!r} is {action.name} but names no callout; give callout="
+                f"filter {flt.name!r} is a static {flt.action.name} filter and cannot name a "
+                "callout; use CALLOUT_TERMINATING, CALLOUT_INSPECTION or CALLOUT_UNKNOWN"
             )
-        c = snap.find_callout(flt.callout)
-        if c.applicable_layer != layer:
-            raise IncompatibleLayerError(
-                f"callout {c.name!r} applies to {c.applicable_layer.short_name}, "
-                f"not {layer.short_name}"
-            )
-        check_reference(
-            snap,
-            session,
-            mine,
-            "callout",
-            c.key,
-            bool(c.flags & CalloutFlag.PERSISTENT),
-            f"callout {c.name!r}",
-        )
-        callout_key = c.key
-    elif flt.callout:
+        return None
+    if not named:
         raise InvalidParameterError(
-            f"filter {flt.name!r} is a static {action.name} filter and cannot name a callout;"
-            " use CALLOUT_TERMINATING, CALLOUT_INSPECTION or CALLOUT_UNKNOWN"
+            f"filter {flt.name!r} is {flt.action.name} but names no callout; give callout="
         )
-    provider_key = None
-    if flt.provider:
-        p = snap.find_provider(flt.provider)
-        check_reference(
-            snap,
-            session,
-            mine,
-            "provider",
-            p.key,
-            bool(p.flags & ProviderFlag.PERSISTENT),
-            f"provider {p.name!r}",
+    callout = store.find_callout(flt.callout if flt.callout is not None else flt.callout_name)
+    if callout.layer != flt.layer:
+        raise IncompatibleLayerError(
+            f"callout {callout.name!r} applies to {callout.layer.short_name}, "
+            f"not {flt.layer.short_name}"
         )
-        provider_key = p.key
-    conditions = tuple(resolve(layer, c) for c in flt.conditions)
+    check_reference(store, session, mine, ObjectKind.CALLOUT, callout)
+    return callout
+
+
+def admit_filter(store: Store, flt: Filter, session: uuid.UUID, dynamic: bool) -> Filter:
+    """Check a filter against the store and return it as BFE stores it.
+
+    Resolves the sublayer (default: the layer's), callout and provider to keys, checks flags,
+    references and lifetimes, types every condition, and assigns the filter id and effective
+    weight. Raises the matching ``FWP_E_*`` error otherwise; ``store`` is only read.
+    """
+    if flt.key in store.filter_keys:
+        raise AlreadyExistsError(f"a filter with key {{{flt.key}}} already exists")
+    check_filter_flags(flt.flags, flt.action)
+    mine = new_lifetime(dynamic, bool(flt.flags & FilterFlag.PERSISTENT))
+    sub = _sublayer_for(store, flt, session, mine)
+    callout = _callout_for(store, flt, session, mine)
+    provider = provider_for(store, flt.provider, flt.provider_name, session, mine)
+    conditions = tuple(resolve(flt.layer, c) for c in flt.conditions)
     return replace(
         flt,
-        key=key,
         sublayer=sub.key,
-        callout=callout_key,
-        provider=provider_key,
+        sublayer_name=sub.name,
+        callout=callout.key if callout else None,
+        callout_name=callout.name if callout else "",
+        provider=provider.key if provider else None,
+        provider_name=provider.name if provider else "",
         conditions=conditions,
-        filter_id=_filter_id(snap, flt),
+        filter_id=_filter_id(store, flt),
         effective_weight=_effective(flt, conditions),
     )
 
 
-def _filter_id(snap: Snapshot, flt: Filter) -> int:
+def _filter_id(store: Store, flt: Filter) -> int:
     """The next id, or the one an importer asked for when it is free (a dump's run-time id)."""
     wanted = flt.filter_id
-    return wanted if wanted > 0 and wanted not in snap.filters else snap.next_filter_id
+    return wanted if wanted > 0 and wanted not in store.filters else store.next_filter_id
 
 
 def _effective(flt: Filter, conditions: tuple[Condition, ...]) -> int:
@@ -179,10 +213,8 @@ def _effective(flt: Filter, conditions: tuple[Condition, ...]) -> int:
     Windows' automatic low 60 bits are unpublished, so a dump's ``effectiveWeight`` is the only
     faithful order for imported filters.
     """
-    computed = effective_weight(flt.weight_, conditions)
+    computed = effective_weight(flt.weight, conditions)
     given = flt.effective_weight
-    weight = flt.weight_
-    if not given or weight.type == DataType.UINT64:
+    if not given or flt.weight.type == DataType.UINT64:
         return computed
-    top = weight.value if weight.type == DataType.UINT8 and weight.value is not None else 0
-    return given if given >> 60 == top else computed
+    return given if given >> 60 == flt.weight.range_top else computed

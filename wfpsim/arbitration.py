@@ -82,7 +82,7 @@ _step = filter_step
 
 
 def _static_decision(flt: Filter, action: Action, sub: Sublayer, source: str) -> Decision:
-    hard = action == Action.BLOCK or bool(flt.filter_flags & FilterFlag.CLEAR_ACTION_RIGHT)
+    hard = action == Action.BLOCK or bool(flt.flags & FilterFlag.CLEAR_ACTION_RIGHT)
     return Decision(action, 0 if hard else WRITE, 0, flt.filter_id, flt.name, sub.name, source)
 
 
@@ -136,14 +136,14 @@ class _Arbiter:
         if not flt.is_callout:
             action = flt.action_type
             source = f"static {action.name.lower()}"
-            if flt.filter_flags & FilterFlag.CLEAR_ACTION_RIGHT:
+            if flt.flags & FilterFlag.CLEAR_ACTION_RIGHT:
                 source += " with CLEAR_ACTION_RIGHT"
             return self.static(flt, sub, action, source), action
         if not self.is_registered(flt):
             if flt.action_type == Action.CALLOUT_INSPECTION:
                 return _step(flt, Effect.UNREGISTERED_SKIPPED), Action.CONTINUE
             self.choose(CHOICE_UNREGISTERED)
-            if flt.filter_flags & FilterFlag.PERMIT_IF_CALLOUT_UNREGISTERED:
+            if flt.flags & FilterFlag.PERMIT_IF_CALLOUT_UNREGISTERED:
                 source = "unregistered callout, PERMIT_IF_CALLOUT_UNREGISTERED"
                 return self.static(flt, sub, Action.PERMIT, source), Action.PERMIT
             source = "unregistered callout: acts as a block filter"

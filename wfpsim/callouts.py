@@ -267,16 +267,16 @@ class KernelFilter:
         ``context`` overrides ``rawContext`` (the value a notifyFn stored).
         """
         kflags = 0
-        if flt.filter_flags & FilterFlag.CLEAR_ACTION_RIGHT:
+        if flt.flags & FilterFlag.CLEAR_ACTION_RIGHT:
             kflags |= FWPS_FILTER_FLAG_CLEAR_ACTION_RIGHT
-        if flt.filter_flags & FilterFlag.PERMIT_IF_CALLOUT_UNREGISTERED:
+        if flt.flags & FilterFlag.PERMIT_IF_CALLOUT_UNREGISTERED:
             kflags |= FWPS_FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED
         fields = [c.field for c in flt.conditions]
         if len(set(fields)) != len(fields):
             kflags |= FWPS_FILTER_FLAG_OR_CONDITIONS
         return cls(
             filter_id=flt.filter_id,
-            weight=flt.weight_,
+            weight=flt.weight,
             sub_layer_weight=sublayer_weight,
             flags=kflags,
             filter_condition=tuple(flt.conditions),

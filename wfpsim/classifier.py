@@ -38,7 +38,6 @@ from wfpsim.coercion import coerce
 from wfpsim.conditions import field_for
 from wfpsim.errors import CalloutNotFoundError, InvalidParameterError
 from wfpsim.index import LayerIndex
-from wfpsim.kernel import CURRENT_ENGINE
 from wfpsim.objects import Action, Filter, Sublayer
 from wfpsim.registry import CalloutRegisterFlag
 from wfpsim.trace import CalloutCall, Classification
@@ -179,8 +178,7 @@ def classify(
     index = layer_index(engine, la)
     caller = _Caller(engine, state, in_fixed, meta or MetaValues(), layer_data, flow_contexts)
     by_condition = in_fixed.by_condition()
-    token = CURRENT_ENGINE.set(engine)
-    try:
+    with engine.kernel_context():
         result = arbitrate(
             la.short_name,
             la.id,
@@ -191,8 +189,6 @@ def classify(
             caller.skip_call,
             (cands for _, cands in index.candidates(by_condition)),
         )
-    finally:
-        CURRENT_ENGINE.reset(token)
     _count(engine, la, result)
     return result
 
@@ -241,7 +237,7 @@ class _Caller:
             name = str(flt.callout)
         saw_action, saw_rights = Action(out.action_type), out.rights
         kfilter = KernelFilter.from_filter(
-            flt, sub.weight, reg.callout_id, engine.kernel_filter_contexts.get(flt.filter_id)
+            flt, sub.weight, reg.callout_id, engine.filter_context(flt.filter_id)
         )
         context = self.flow_contexts.get(reg.callout_id, 0)
         args = (self.in_fixed, self.in_meta, self.layer_data, None, kfilter, context, out)

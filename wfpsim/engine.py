@@ -1,5 +1,6 @@
 """The Base Filtering Engine: sessions, the object store, callout registration, queries.
 
+>>> from wfpsim import Condition, Filter
 >>> engine = Engine()
 >>> with engine.open_session("demo", dynamic=True) as s:
 ...     f = s.add_filter(Filter("no telnet", "ALE_AUTH_CONNECT_V4", "BLOCK",
@@ -13,28 +14,30 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
-from wfpsim.callouts import KernelFilter, MetaValues
+from wfpsim.bfe import Bfe
+from wfpsim.callouts import MetaValues
 from wfpsim.catalog import Layer, layer, parse_guid
 from wfpsim.classifier import DEFAULT_CALLOUT_BUDGET, ClassifyLog, LayerStatistics, classify
-from wfpsim.conditions import Condition
-from wfpsim.errors import AlreadyExistsError, WfpError
+from wfpsim.errors import (
+    AlreadyExistsError,
+    InvalidFlagsError,
+    InvalidParameterError,
+)
 from wfpsim.flows import FlowTable
-from wfpsim.kernel import CURRENT_ENGINE
+from wfpsim.kernel import Kernel, NotifyCall
 from wfpsim.objects import Callout, Filter, Provider, Sublayer
-from wfpsim.registry import CalloutRegisterFlag, CalloutRegistry, NotifyType, Registration
+from wfpsim.registry import CalloutRegisterFlag, CalloutRegistry, Registration
 from wfpsim.session import Session
-from wfpsim.store import Snapshot, sort_filters
+from wfpsim.store import Store, layer_key, sort_filters
 from wfpsim.trace import Classification
-
-__all__ = ["Condition", "Engine"]
 
 
 class Engine:
-    """One simulated BFE and its kernel-side callout table.
+    """One simulated BFE (the store of objects) and its kernel (:class:`~wfpsim.kernel.Kernel`).
 
     The add/delete methods on the engine itself run in a default *static* session (like a
     tool calling ``Fwpm*Add0`` without ``FWPM_SESSION_FLAG_DYNAMIC``); use
@@ -42,26 +45,45 @@ class Engine:
     """
 
     def __init__(self, key_seed: str = "wfpsim") -> None:
-        self._state = Snapshot.with_builtins()
         self._sessions: dict[uuid.UUID, Session] = {}
-        self._txn_holder: Session | None = None
         self._key_seed = key_seed
         self._session_count = 0
         self._default: Session | None = None
-        self.registry = CalloutRegistry()
-        #: notify calls made, in order: (notify type, filter id, callout name)
-        self.notifications: list[tuple[NotifyType, int, str]] = []
+        #: registrations, flows, the debug log and every notifyFn/flowDeleteFn call
+        self.kernel = Kernel()
+        #: the store and its transaction lock (what sessions change)
+        self.bfe = Bfe(self.kernel, key_seed)
         #: per-layer classify statistics and veto events
         self.classify_log = ClassifyLog()
-        #: ALE flows and their callout contexts (filled by the simulated stack)
-        self.flow_table = FlowTable()
-        #: DbgPrint output of callouts and drivers (what DbgView would show)
-        self.debug_log: list[str] = []
-        #: filter id -> ``FWPS_FILTER.context`` a notifyFn set on ADD_FILTER
-        self.kernel_filter_contexts: dict[int, int] = {}
         #: seconds one classifyFn call may take before the simulated watchdog makes it a
         #: fault (None: no watchdog); see :mod:`wfpsim.classifier`
         self.callout_budget: float | None = DEFAULT_CALLOUT_BUDGET
+
+    # the kernel's parts, by the names drivers' readers know --------------------------------
+    @property
+    def registry(self) -> CalloutRegistry:
+        """Registered callouts (``FwpsCalloutRegister``): :attr:`Kernel.registry`."""
+        return self.kernel.registry
+
+    @property
+    def flow_table(self) -> FlowTable:
+        """ALE flows and their callout contexts: :attr:`Kernel.flow_table`."""
+        return self.kernel.flow_table
+
+    @property
+    def debug_log(self) -> list[str]:
+        """DbgPrint output of callouts and drivers (what DbgView would show)."""
+        return self.kernel.debug_log
+
+    @property
+    def notifications(self) -> list[NotifyCall]:
+        """Every notifyFn call made, in order (kind, filter id, callout, status, fault)."""
+        return self.kernel.notifications
+
+    @property
+    def kernel_filter_contexts(self) -> dict[int, int]:
+        """Filter id -> ``FWPS_FILTER.context`` a notifyFn set, for committed filters."""
+        return dict(self.store.contexts)
 
     # classification ---------------------------------------------------------------------
     def classify(
@@ -78,41 +100,45 @@ class Engine:
         a field not given is ``FWP_EMPTY``, as Windows hands over a value it does not know.
         Returns the full :class:`~wfpsim.trace.Classification` trace.
         """
+        if values is not None and not isinstance(values, Mapping):
+            raise InvalidParameterError(
+                f"classify values {values!r} are not a mapping of field -> value "
+                "(e.g. {'IP_REMOTE_PORT': 23})"
+            )
         return classify(self, layer_ref, values, meta, layer_data, flow_contexts)
 
-    @contextmanager
-    def kernel_context(self) -> Iterator[Engine]:
-        """Make this engine the one kernel calls (DbgPrint, flow contexts) talk to."""
-        token = CURRENT_ENGINE.set(self)
-        try:
-            yield self
-        finally:
-            CURRENT_ENGINE.reset(token)
+    def kernel_context(self) -> AbstractContextManager[Kernel]:
+        """Enter this engine's kernel: the one way kernel calls (DbgPrint, flow contexts) find it.
+
+        Like :func:`decimal.localcontext`: ``with engine.kernel_context(): ...``. The engine
+        enters it around every callout call; a driver's load/unload code enters it too.
+        """
+        return self.kernel.active()
 
     @property
-    def store(self) -> Snapshot:
+    def store(self) -> Store:
         """The committed store (read it, never change it): what classification sees.
 
-        Per layer, :meth:`Snapshot.filters_on` and :meth:`Snapshot.generation` let an index
-        cache a layer's evaluation order until that layer's filters or the sublayers change.
+        Per layer, :meth:`Store.filters_on` and :meth:`Store.generation` let an index cache a
+        layer's evaluation order until that layer's filters or the sublayers change.
         """
-        return self._state
+        return self.bfe.committed()
+
+    def filter_context(self, filter_id: int) -> int | None:
+        """The ``FWPS_FILTER.context`` a notifyFn set for a committed filter, if any."""
+        return self.store.context(filter_id)
+
+    def registration(self, ref: uuid.UUID | int | None) -> Registration | None:
+        """The kernel registration of a callout (by key or callout id), if registered."""
+        return self.kernel.registry.get(ref) if ref is not None else None
 
     def policy_version(self, layer_ref: Layer | str | int) -> int:
         """How many filter adds/deletes have been committed at a layer (reauthorization)."""
-        return self._state.layer_versions.get(layer(layer_ref).name, 0)
+        return self.store.version(layer(layer_ref))
 
     def end_flow(self, flow_id: int) -> list[tuple[int, int, int]]:
         """A flow ends: callouts' flowDeleteFn run for every context, associations go."""
-
-        def lookup(callout_id: int) -> Callable[[int, int, int], object] | None:
-            reg = self.registry.get(callout_id)
-            return reg.flow_delete if reg is not None else None
-
-        calls = self.flow_table.end(flow_id, lookup)
-        for _, callout_id, _ in calls:
-            self.registry.flow_contexts[callout_id] = self.flow_table.count_for(callout_id)
-        return calls
+        return self.kernel.end_flow(flow_id)
 
     def statistics(self, layer_ref: Layer | str | int) -> LayerStatistics:
         """Classify counters of a layer (``FWPM_LAYER_STATISTICS0``)."""
@@ -127,14 +153,21 @@ class Engine:
 
         Raises:
             AlreadyExistsError: a session with ``key`` is open.
+            InvalidParameterError: ``key`` is not a GUID.
         """
+        guid = None
+        if key is not None:
+            guid = parse_guid(key) if isinstance(key, (str, uuid.UUID)) else None
+            if guid is None:
+                raise InvalidParameterError(
+                    f"session key {key!r} is not a GUID (expected '{{xxxxxxxx-xxxx-…}}')"
+                )
         self._session_count += 1
-        guid = parse_guid(key) if key is not None else None
         if guid is None:
             guid = uuid.uuid5(uuid.NAMESPACE_OID, f"{self._key_seed}:session:{self._session_count}")
         if guid in self._sessions:
             raise AlreadyExistsError(f"session {{{guid}}} is already open")
-        session = Session(self, guid, name or f"session {self._session_count}", dynamic)
+        session = Session(self, guid, name or f"session {self._session_count}", bool(dynamic))
         self._sessions[guid] = session
         return session
 
@@ -149,6 +182,10 @@ class Engine:
     def sessions(self) -> list[Session]:
         """Open sessions."""
         return list(self._sessions.values())
+
+    def forget_session(self, session: Session) -> None:
+        """A session closed (called by :meth:`Session.close`)."""
+        self._sessions.pop(session.key, None)
 
     # shortcuts in the default session --------------------------------------------------
     def add_provider(self, provider: Provider) -> Provider:
@@ -193,60 +230,37 @@ class Engine:
         flags: CalloutRegisterFlag | int = CalloutRegisterFlag.NONE,
     ) -> int:
         """``FwpsCalloutRegister``: returns the callout id. ``key`` may be an added callout's
-        name. Filters added before registration get no ADD_FILTER notification."""
-        guid = parse_guid(key)
-        if guid is None:
-            guid = self._state.find_callout(key).key
+        name. Filters added before registration get no ADD_FILTER notification.
+
+        Raises:
+            AlreadyExistsError: the callout is registered already.
+            InvalidParameterError: a function that is not callable, or a key that is neither a
+                GUID nor an added callout's name.
+            InvalidFlagsError: ``flags`` has bits ``FWP_CALLOUT_FLAG_*`` does not define.
+        """
+        guid = self._callout_key(key)
         reg = self.registry.register(
-            Registration(guid, classify, notify, flow_delete, CalloutRegisterFlag(flags))
+            Registration(guid, classify, notify, flow_delete, _register_flags(flags))
         )
         return reg.callout_id
 
     def unregister_callout(self, ref: uuid.UUID | str | int) -> None:
         """``FwpsCalloutUnregisterById0`` (an int) or ``ByKey0``; its filters stay."""
-        if isinstance(ref, str) and parse_guid(ref) is None:
-            ref = self._state.find_callout(ref).key
-        self.registry.unregister(ref if isinstance(ref, int) else parse_guid(ref) or ref)  # type: ignore[arg-type]
+        if isinstance(ref, int) and not isinstance(ref, bool):
+            self.registry.unregister(ref)
+        else:
+            self.registry.unregister(self._callout_key(ref))
 
     def is_registered(self, ref: uuid.UUID | str) -> bool:
         """True when the callout's classify functions are registered."""
-        guid = parse_guid(ref) or self._state.find_callout(ref).key
-        return guid in self.registry
+        return self._callout_key(ref) in self.registry
 
-    def _notify(self, kind: NotifyType, flt: Filter, only_flag: bool = False) -> bool:
-        """Call the filter's callout notifyFn; False when ADD_FILTER was rejected."""
-        if not isinstance(flt.callout, uuid.UUID):
-            return True
-        reg = self.registry.get(flt.callout)
-        if reg is None or reg.notify is None:
-            return True
-        if only_flag and not reg.flags & CalloutRegisterFlag.ENABLE_COMMIT_ADD_NOTIFY:
-            return True
-        name = self._callout_name(flt.callout)
-        self.notifications.append((kind, flt.filter_id, name))
-        key = None if kind == NotifyType.DELETE_FILTER else flt.key
-        sub = (
-            self._state.sublayers.get(flt.sublayer) if isinstance(flt.sublayer, uuid.UUID) else None
-        )
-        context = self.kernel_filter_contexts.get(flt.filter_id)
-        kfilter = KernelFilter.from_filter(flt, sub.weight if sub else 0, reg.callout_id, context)
-        try:
-            status = reg.notify(kind, key, kfilter)
-        except (WfpError, Exception):
-            status = 0xC0000001  # STATUS_UNSUCCESSFUL
-        failed = isinstance(status, int) and not isinstance(status, bool) and status != 0
-        ok = not (failed or status is False)
-        if kind == NotifyType.DELETE_FILTER:
-            self.kernel_filter_contexts.pop(flt.filter_id, None)
-        elif ok and kfilter.context != flt.raw_context:
-            self.kernel_filter_contexts[flt.filter_id] = kfilter.context
-        return ok
-
-    def _callout_name(self, key: uuid.UUID) -> str:
-        for snap in (self._state, *(s._txn for s in self._sessions.values() if s._txn)):
-            if snap is not None and key in snap.callouts:
-                return snap.callouts[key].name
-        return str(key)
+    def _callout_key(self, ref: object) -> uuid.UUID:
+        """A callout's key from a key or the name of a callout added (committed or not)."""
+        if not isinstance(ref, (str, uuid.UUID)):
+            raise InvalidParameterError(f"callout {ref!r} is not a key (GUID) or a callout's name")
+        guid = parse_guid(ref)
+        return guid if guid is not None else self.bfe.live.find_callout(ref).key
 
     # queries (committed state) -----------------------------------------------------------
     def filters(
@@ -257,11 +271,11 @@ class Engine:
     ) -> list[Filter]:
         """Enumerate filters sorted by effective weight (high first, ties by id), optionally
         only one layer's, one sublayer's or one provider's."""
-        snap = self._state
-        items = list(snap.filters.values())
+        snap = self.store
         if layer_ref is not None:
-            la = layer(layer_ref)
-            items = [f for f in items if f.layer == la]
+            items = snap.filters_on(layer_key(layer(layer_ref)))
+        else:
+            items = list(snap.filters.values())
         if sublayer is not None:
             sub_key = snap.find_sublayer(sublayer).key
             items = [f for f in items if f.sublayer == sub_key]
@@ -272,37 +286,37 @@ class Engine:
 
     def filter(self, ref: int | uuid.UUID | str) -> Filter:
         """``FwpmFilterGetById0``/``ByKey0`` (or by unique name)."""
-        return self._state.find_filter(ref)
+        return self.store.find_filter(ref)
 
     def sublayers(self) -> list[Sublayer]:
         """Every sublayer, highest weight first (built-in ones included)."""
-        return self._state.sublayer_order()
+        return self.store.sublayer_order()
 
     def sublayer(self, ref: uuid.UUID | str) -> Sublayer:
         """A sublayer by key or name."""
-        return self._state.find_sublayer(ref)
+        return self.store.find_sublayer(ref)
 
     def callouts(self) -> list[Callout]:
         """Every added callout (the management objects), by callout id."""
-        return sorted(self._state.callouts.values(), key=lambda c: c.callout_id)
+        return sorted(self.store.callouts.values(), key=lambda c: c.callout_id)
 
     def callout(self, ref: uuid.UUID | str | int) -> Callout:
         """A callout by key, name or id."""
-        return self._state.find_callout(ref)
+        return self.store.find_callout(ref)
 
     def providers(self) -> list[Provider]:
         """Every provider."""
-        return list(self._state.providers.values())
+        return list(self.store.providers.values())
 
     def evaluation_order(self, layer_ref: Layer | str | int) -> list[tuple[Sublayer, list[Filter]]]:
         """The sublayers holding filters at a layer, in arbitration order, with their filters."""
-        return self._state.evaluation_order(layer(layer_ref))
+        return self.store.evaluation_order(layer(layer_ref))
 
     def _counts(self) -> str:
         def n(count: int, noun: str) -> str:
             return f"{count} {noun}{'' if count == 1 else 's'}"
 
-        st = self._state
+        st = self.store
         return (
             f"{n(len(st.filters), 'filter')}, {n(len(st.callouts), 'callout')}, "
             f"{n(len(st.sublayers), 'sublayer')}"
@@ -317,3 +331,14 @@ class Engine:
 
     def __repr__(self) -> str:
         return f"<Engine {self._counts()}>"
+
+
+def _register_flags(flags: object) -> CalloutRegisterFlag:
+    """``FWPS_CALLOUT.flags`` checked: an integer of known ``FWP_CALLOUT_FLAG_*`` bits."""
+    known = 0
+    for member in CalloutRegisterFlag:
+        known |= int(member)
+    if isinstance(flags, bool) or not isinstance(flags, int) or flags & ~known or flags < 0:
+        valid = ", ".join(f"{f.name} ({int(f):#x})" for f in CalloutRegisterFlag if f)
+        raise InvalidFlagsError(f"callout flags {flags!r} are not a combination of {valid}")
+    return CalloutRegisterFlag(flags)

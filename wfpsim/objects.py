@@ -1,250 +1,84 @@
-"""BFE objects: providers, sublayers, callouts (management half) and filters, with weights.
+"""BFE objects: providers, sublayers, callouts (management half) and filters.
 
-These are frozen values, shaped like their ``FWPM_*0`` structs. The engine assigns the
-output-only parts (filter id, effective weight, callout id) when it stores them.
-
->>> effective_weight(Weight.range(3), ())
-3458764513820540928
->>> hex(effective_weight(Weight.range(3), ()))
-'0x3000000000000000'
->>> effective_weight(Weight.exact(0x1234), ())
-4660
+These are frozen values, shaped like their ``FWPM_*0`` structs. Each field holds one type (a
+:class:`~wfpsim.catalog.Layer`, an :class:`~wfpsim.actions.Action`, a
+:class:`~wfpsim.weight.Weight`, flags, keys); the constructors take friendly input (names,
+strings, numbers) and convert it. The engine assigns the output-only parts (filter id,
+effective weight, callout id) when it stores them.
 """
 
 from __future__ import annotations
 
-import enum
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from wfpsim.actions import (
+    FILTER_ACTIONS,
+    Action,
+    CalloutFlag,
+    FilterFlag,
+    ProviderFlag,
+    SublayerFlag,
+    check_flags,
+)
 from wfpsim.catalog import Layer, layer, parse_guid
-from wfpsim.conditions import Condition, describe_conditions, group_by_field
+from wfpsim.conditions import Condition, describe_conditions
 from wfpsim.errors import (
     InvalidActionTypeError,
-    InvalidFlagsError,
     InvalidParameterError,
     InvalidWeightError,
     NullDisplayNameError,
 )
-from wfpsim.values import DataType
-
-#: ``FWPM_AUTO_WEIGHT_BITS``, ``FWPM_AUTO_WEIGHT_MAX``, ``FWPM_WEIGHT_RANGE_MAX`` (fwpmu.h).
-FWPM_AUTO_WEIGHT_BITS = 60
-FWPM_AUTO_WEIGHT_MAX = (1 << 64) - 1 >> 4
-FWPM_WEIGHT_RANGE_MAX = (1 << 64) - 1 >> 60
-FWPM_WEIGHT_RANGE_IPSEC = 0x0
-FWPM_WEIGHT_RANGE_IKE_EXEMPTIONS = 0xC
-
-
-class Action(enum.IntEnum):
-    """``FWP_ACTION_TYPE`` values (fwptypes.h); members are the names minus ``FWP_ACTION_``."""
-
-    BLOCK = 0x00001001
-    PERMIT = 0x00001002
-    CALLOUT_TERMINATING = 0x00005003
-    CALLOUT_INSPECTION = 0x00006004
-    CALLOUT_UNKNOWN = 0x00004005
-    CONTINUE = 0x00002006
-    NONE = 0x00000007
-    NONE_NO_MATCH = 0x00000008
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def fwp_name(self) -> str:
-        """The real identifier, e.g. ``FWP_ACTION_BLOCK``."""
-        return f"FWP_ACTION_{self.name}"
-
-    @property
-    def is_callout(self) -> bool:
-        """``FWP_ACTION_FLAG_CALLOUT`` (0x4000) is set."""
-        return bool(self.value & 0x4000)
-
-    @classmethod
-    def parse(cls, text: str | int | Action) -> Action:
-        """By ``BLOCK``, ``FWP_ACTION_BLOCK`` or number."""
-        if isinstance(text, int):
-            try:
-                return cls(text)
-            except ValueError:
-                pass
-        else:
-            key = text.strip().upper().removeprefix("FWP_ACTION_")
-            if key in cls.__members__:
-                return cls[key]
-        valid = ", ".join(a.name for a in FILTER_ACTIONS)
-        raise InvalidActionTypeError(
-            f"unknown action {text!r}; a filter's action is one of {valid}"
-        )
-
-
-#: The action types a filter may carry (``FWPM_ACTION0.type``).
-FILTER_ACTIONS = (
-    Action.BLOCK,
-    Action.PERMIT,
-    Action.CALLOUT_TERMINATING,
-    Action.CALLOUT_INSPECTION,
-    Action.CALLOUT_UNKNOWN,
-)
-
-
-class FilterFlag(enum.IntFlag):
-    """``FWPM_FILTER_FLAG_*`` (fwpmtypes.h); members are the names minus the prefix."""
-
-    NONE = 0x0
-    PERSISTENT = 0x1
-    BOOTTIME = 0x2
-    HAS_PROVIDER_CONTEXT = 0x4
-    CLEAR_ACTION_RIGHT = 0x8
-    PERMIT_IF_CALLOUT_UNREGISTERED = 0x10
-    DISABLED = 0x20
-    INDEXED = 0x40
-    HAS_SECURITY_REALM_PROVIDER_CONTEXT = 0x80
-    SYSTEMOS_ONLY = 0x100
-    GAMEOS_ONLY = 0x200
-    SILENT_MODE = 0x400
-    IPSEC_NO_ACQUIRE_INITIATE = 0x800
-
-    @classmethod
-    def parse(cls, items: FilterFlag | int | str | Iterable[str | int]) -> FilterFlag:
-        """From a number, a name (``CLEAR_ACTION_RIGHT`` / ``FWPM_FILTER_FLAG_…``) or a list."""
-        if isinstance(items, (int, str)):
-            items = [items]
-        out = cls.NONE
-        for item in items:
-            if isinstance(item, int):
-                out |= cls(item)
-                continue
-            key = item.strip().upper().removeprefix("FWPM_FILTER_FLAG_")
-            if key not in cls.__members__:
-                valid = ", ".join(f.name or "" for f in cls if f.name != "NONE")
-                raise InvalidFlagsError(f"unknown filter flag {item!r}; valid: {valid}")
-            out |= cls[key]
-        return out
-
-
-class SublayerFlag(enum.IntFlag):
-    """``FWPM_SUBLAYER_FLAG_*``."""
-
-    NONE = 0x0
-    PERSISTENT = 0x1
-
-
-class ProviderFlag(enum.IntFlag):
-    """``FWPM_PROVIDER_FLAG_*``."""
-
-    NONE = 0x0
-    PERSISTENT = 0x1
-    DISABLED = 0x10
-
-
-class CalloutFlag(enum.IntFlag):
-    """``FWPM_CALLOUT_FLAG_*`` (management object)."""
-
-    NONE = 0x0
-    PERSISTENT = 0x00010000
-    USES_PROVIDER_CONTEXT = 0x00020000
-    REGISTERED = 0x00040000
-
+from wfpsim.weight import Weight
 
 #: The all-zero GUID: "let BFE generate the key".
 NIL = uuid.UUID(int=0)
 
 
-def _key(value: uuid.UUID | str | None) -> uuid.UUID:
+def _key(value: object, what: str) -> uuid.UUID:
+    """A key from a UUID or GUID text; None or NIL means "let BFE generate it"."""
     if value is None:
-        return uuid.UUID(int=0)
-    guid = parse_guid(value)
+        return NIL
+    guid = parse_guid(value) if isinstance(value, (str, uuid.UUID)) else None
     if guid is None:
-        raise InvalidParameterError(f"{value!r} is not a GUID (expected '{{xxxxxxxx-xxxx-…}}')")
+        raise InvalidParameterError(
+            f"{what} {value!r} is not a GUID (expected '{{xxxxxxxx-xxxx-…}}' or a uuid.UUID)"
+        )
     return guid
 
 
-@dataclass(frozen=True, slots=True)
-class Weight:
-    """``FWPM_FILTER0.weight``: ``FWP_EMPTY``, ``FWP_UINT8`` (a range 0–15) or ``FWP_UINT64``."""
-
-    type: DataType = DataType.EMPTY
-    value: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.type == DataType.EMPTY:
-            return
-        if self.type == DataType.UINT8:
-            if not isinstance(self.value, int) or not 0 <= self.value <= FWPM_WEIGHT_RANGE_MAX:
-                raise InvalidWeightError(
-                    f"weight range {self.value!r} is invalid: an FWP_UINT8 weight is a range "
-                    f"0..{FWPM_WEIGHT_RANGE_MAX}"
-                )
-        elif self.type == DataType.UINT64:
-            if not isinstance(self.value, int) or not 0 <= self.value < 1 << 64:
-                raise InvalidWeightError(
-                    f"weight {self.value!r} is invalid: an FWP_UINT64 weight is 0..2^64-1"
-                )
-        else:
-            raise InvalidWeightError(
-                f"weight type {self.type.fwp_name} is invalid: use FWP_EMPTY, FWP_UINT8 or "
-                "FWP_UINT64"
-            )
-
-    @classmethod
-    def empty(cls) -> Weight:
-        """Let BFE pick the weight."""
-        return cls()
-
-    @classmethod
-    def range(cls, number: int) -> Weight:
-        """An ``FWP_UINT8`` weight range 0–15: the top four bits of the effective weight."""
-        return cls(DataType.UINT8, number)
-
-    @classmethod
-    def exact(cls, number: int) -> Weight:
-        """An ``FWP_UINT64`` weight, used as is."""
-        return cls(DataType.UINT64, number)
-
-    @classmethod
-    def coerce(cls, raw: Weight | int | None) -> Weight:
-        """``None`` → empty, an int → ``FWP_UINT64``, a Weight unchanged."""
-        if raw is None:
-            return cls.empty()
-        if isinstance(raw, Weight):
-            return raw
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            raise InvalidWeightError(f"weight {raw!r} is not an integer, Weight.range(n) or None")
-        return cls.exact(raw)
-
-    def describe(self) -> str:
-        """``FWP_UINT8 3`` style text."""
-        if self.type == DataType.EMPTY:
-            return "FWP_EMPTY"
-        return f"{self.type.fwp_name} {self.value:#x}"
+def _reference(value: object, what: str) -> tuple[uuid.UUID | None, str]:
+    """A reference to another object, given as its key or its display name: (key, name)."""
+    if value is None or value == "":
+        return None, ""
+    if isinstance(value, (str, uuid.UUID)):
+        guid = parse_guid(value)
+        return (guid, "") if guid is not None else (None, str(value))
+    raise InvalidParameterError(f"{what} {value!r} is neither a key (GUID) nor a name (text)")
 
 
-def auto_weight(conditions: Sequence[Condition]) -> int:
-    """The low 60 bits BFE generates "based on the filter conditions".
-
-    Microsoft does not publish the algorithm. **Our choice** (non-normative): the more
-    distinct fields a filter tests, the more specific it is and the higher it weighs —
-    ``distinct_fields << 52`` (so at most 255 fields, far above any real filter). Filters
-    testing the same number of fields tie; the engine then orders them by filter id.
-    """
-    distinct = min(len(group_by_field(conditions)), 0xFF)
-    return distinct << 52
+def _int(value: object, what: str, bits: int = 64) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << bits:
+        raise InvalidParameterError(f"{what} {value!r} is not an integer 0..2^{bits}-1")
+    return value
 
 
-def effective_weight(weight: Weight, conditions: Sequence[Condition]) -> int:
-    """``FWPM_FILTER0.effectiveWeight`` per the weight-assignment rules.
+def _text(value: object, what: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidParameterError(f"{what} {value!r} is not text")
+    return value
 
-    ``FWP_UINT64`` is used unchanged; ``FWP_UINT8`` r gives ``(r << 60) | auto``; ``FWP_EMPTY``
-    gives ``auto`` (so it behaves like range 0).
-    """
-    if weight.type == DataType.UINT64:
-        assert weight.value is not None
-        return weight.value
-    top = weight.value if weight.type == DataType.UINT8 and weight.value is not None else 0
-    return (top << FWPM_AUTO_WEIGHT_BITS) | auto_weight(conditions)
+
+def _layer(value: object, what: str) -> Layer:
+    if not isinstance(value, (Layer, str, int, uuid.UUID)) or isinstance(value, bool):
+        raise InvalidParameterError(
+            f"{what} {value!r} is not a layer; give a name like ALE_AUTH_CONNECT_V4, a GUID "
+            "or a run-time id"
+        )
+    return layer(value)
 
 
 def _require_name(kind: str, name: str | None) -> None:
@@ -254,145 +88,239 @@ def _require_name(kind: str, name: str | None) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Provider:
     """``FWPM_PROVIDER0``."""
 
     name: str
-    key: uuid.UUID = NIL
-    description: str = ""
-    flags: ProviderFlag = ProviderFlag.NONE
-    service_name: str = ""
+    key: uuid.UUID
+    description: str
+    flags: ProviderFlag
+    service_name: str
 
-    def __post_init__(self) -> None:
-        _require_name("provider", self.name)
-        object.__setattr__(self, "key", _key(self.key))
+    def __init__(
+        self,
+        name: str,
+        key: uuid.UUID | str | None = NIL,
+        description: str = "",
+        flags: ProviderFlag | int = ProviderFlag.NONE,
+        service_name: str = "",
+    ) -> None:
+        _require_name("provider", name)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "key", _key(key, "provider key"))
+        object.__setattr__(self, "description", _text(description, "provider description"))
+        object.__setattr__(self, "flags", check_flags(ProviderFlag, flags, "provider flags"))
+        object.__setattr__(self, "service_name", _text(service_name, "provider service name"))
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, init=False)
 class Sublayer:
-    """``FWPM_SUBLAYER0``: a named, weighted slot of every layer (``UINT16`` weight)."""
+    """``FWPM_SUBLAYER0``: a named, weighted slot of every layer (``UINT16`` weight).
+
+    ``provider`` is the provider's key; give a provider's name instead and it is kept in
+    ``provider_name`` until the engine stores the sublayer (then both are set).
+    """
 
     name: str
-    weight: int = 0
-    key: uuid.UUID = NIL
-    description: str = ""
-    flags: SublayerFlag = SublayerFlag.NONE
-    provider: uuid.UUID | None = None
-    builtin: bool = False
+    weight: int
+    key: uuid.UUID
+    description: str
+    flags: SublayerFlag
+    provider: uuid.UUID | None
+    builtin: bool
+    provider_name: str
 
-    def __post_init__(self) -> None:
-        _require_name("sublayer", self.name)
-        object.__setattr__(self, "key", _key(self.key))
-        if isinstance(self.weight, bool) or not isinstance(self.weight, int):
-            raise InvalidWeightError(f"sublayer weight {self.weight!r} is not an integer 0..65535")
-        if not 0 <= self.weight <= 0xFFFF:
+    def __init__(
+        self,
+        name: str,
+        weight: int = 0,
+        key: uuid.UUID | str | None = NIL,
+        description: str = "",
+        flags: SublayerFlag | int = SublayerFlag.NONE,
+        provider: uuid.UUID | str | None = None,
+        builtin: bool = False,
+        provider_name: str = "",
+    ) -> None:
+        _require_name("sublayer", name)
+        if isinstance(weight, bool) or not isinstance(weight, int):
+            raise InvalidWeightError(f"sublayer weight {weight!r} is not an integer 0..65535")
+        if not 0 <= weight <= 0xFFFF:
             raise InvalidWeightError(
-                f"sublayer weight {self.weight} is out of range: a sublayer weight is a UINT16 "
-                "0..65535"
+                f"sublayer weight {weight} is out of range: a sublayer weight is a UINT16 0..65535"
             )
+        prov, named = _reference(provider, "sublayer provider")
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "weight", weight)
+        object.__setattr__(self, "key", _key(key, "sublayer key"))
+        object.__setattr__(self, "description", _text(description, "sublayer description"))
+        object.__setattr__(self, "flags", check_flags(SublayerFlag, flags, "sublayer flags"))
+        object.__setattr__(self, "provider", prov)
+        object.__setattr__(self, "builtin", bool(builtin))
+        object.__setattr__(self, "provider_name", named or _text(provider_name, "provider name"))
 
     def __repr__(self) -> str:
         return f"<Sublayer {self.name!r} weight={self.weight:#06x} key={{{self.key}}}>"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Callout:
-    """``FWPM_CALLOUT0``: the management half of a callout, bound to one layer."""
+    """``FWPM_CALLOUT0``: the management half of a callout, bound to one layer.
 
-    name: str
-    layer: Layer | str
-    key: uuid.UUID = NIL
-    description: str = ""
-    flags: CalloutFlag = CalloutFlag.NONE
-    provider: uuid.UUID | None = None
-    callout_id: int = 0
-
-    def __post_init__(self) -> None:
-        _require_name("callout", self.name)
-        object.__setattr__(self, "key", _key(self.key))
-        object.__setattr__(self, "layer", layer(self.layer))
-
-    @property
-    def applicable_layer(self) -> Layer:
-        """``FWPM_CALLOUT0.applicableLayer``."""
-        assert isinstance(self.layer, Layer)
-        return self.layer
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class Filter:
-    """``FWPM_FILTER0``. ``filter_id`` and ``effective_weight`` are set by the engine.
-
-    ``sublayer``/``callout``/``provider`` may be keys or names; the engine stores keys.
-    ``weight``: None (``FWP_EMPTY``), an int (``FWP_UINT64``) or ``Weight.range(n)``.
+    ``provider`` is a key; a provider's name given instead waits in ``provider_name``.
     """
 
     name: str
-    layer: Layer | str
-    action: Action | str = Action.PERMIT
-    conditions: Sequence[Condition] = ()
-    weight: Weight | int | None = None
-    sublayer: uuid.UUID | str | None = None
-    callout: uuid.UUID | str | None = None
-    flags: FilterFlag | int | str | Sequence[str] = FilterFlag.NONE
-    key: uuid.UUID = NIL
-    description: str = ""
-    provider: uuid.UUID | str | None = None
-    raw_context: int = 0
-    filter_id: int = 0
-    effective_weight: int = 0
+    layer: Layer
+    key: uuid.UUID
+    description: str
+    flags: CalloutFlag
+    provider: uuid.UUID | None
+    callout_id: int
+    provider_name: str
 
-    def __post_init__(self) -> None:
-        _require_name("filter", self.name)
-        object.__setattr__(self, "layer", layer(self.layer))
-        action = Action.parse(self.action)
-        if action not in FILTER_ACTIONS:
+    def __init__(
+        self,
+        name: str,
+        layer: Layer | str | int,
+        key: uuid.UUID | str | None = NIL,
+        description: str = "",
+        flags: CalloutFlag | int = CalloutFlag.NONE,
+        provider: uuid.UUID | str | None = None,
+        callout_id: int = 0,
+        provider_name: str = "",
+    ) -> None:
+        _require_name("callout", name)
+        prov, named = _reference(provider, "callout provider")
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "layer", _layer(layer, "callout layer"))
+        object.__setattr__(self, "key", _key(key, "callout key"))
+        object.__setattr__(self, "description", _text(description, "callout description"))
+        object.__setattr__(self, "flags", check_flags(CalloutFlag, flags, "callout flags"))
+        object.__setattr__(self, "provider", prov)
+        object.__setattr__(self, "callout_id", _int(callout_id, "callout id", 32))
+        object.__setattr__(self, "provider_name", named or _text(provider_name, "provider name"))
+
+    @property
+    def applicable_layer(self) -> Layer:
+        """``FWPM_CALLOUT0.applicableLayer`` (the same as :attr:`layer`)."""
+        return self.layer
+
+
+def _conditions(value: object) -> tuple[Condition, ...]:
+    if isinstance(value, Condition):
+        return (value,)
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise InvalidParameterError(
+            f"filter conditions {value!r} are not a list of Condition; give [] for none"
+        )
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, Condition):
+            raise InvalidParameterError(
+                f"filter condition {item!r} is not a Condition(field, match, value)"
+            )
+    return items
+
+
+@dataclass(frozen=True, slots=True, repr=False, init=False)
+class Filter:
+    """``FWPM_FILTER0``. ``filter_id`` and ``effective_weight`` are set by the engine.
+
+    The constructor takes friendly input: a layer or action by name, ``weight`` as None
+    (``FWP_EMPTY``), an int (``FWP_UINT64``) or ``Weight.range(n)``, ``flags`` as names or
+    bits, and ``sublayer``/``callout``/``provider`` as a key *or* a display name. Each field
+    then holds one type: the three references are keys (None until known); a name given
+    instead waits in ``sublayer_name``/``callout_name``/``provider_name`` until the engine
+    resolves it, and the stored filter carries both.
+
+    >>> f = Filter("no telnet", "ALE_AUTH_CONNECT_V4", "BLOCK", weight=Weight.range(2),
+    ...            sublayer="my product")
+    >>> f.layer.short_name, f.action, f.weight.describe(), f.sublayer, f.sublayer_name
+    ('ALE_AUTH_CONNECT_V4', <Action.BLOCK: 4097>, 'FWP_UINT8 0x2', None, 'my product')
+    """
+
+    name: str
+    layer: Layer
+    action: Action
+    conditions: tuple[Condition, ...]
+    weight: Weight
+    sublayer: uuid.UUID | None
+    callout: uuid.UUID | None
+    flags: FilterFlag
+    key: uuid.UUID
+    description: str
+    provider: uuid.UUID | None
+    raw_context: int
+    filter_id: int
+    effective_weight: int
+    sublayer_name: str
+    callout_name: str
+    provider_name: str
+
+    def __init__(
+        self,
+        name: str,
+        layer: Layer | str | int,
+        action: Action | str | int = Action.PERMIT,
+        conditions: Iterable[Condition] = (),
+        weight: Weight | int | None = None,
+        sublayer: uuid.UUID | str | None = None,
+        callout: uuid.UUID | str | None = None,
+        flags: FilterFlag | int | str | Iterable[str | int] = FilterFlag.NONE,
+        key: uuid.UUID | str | None = NIL,
+        description: str = "",
+        provider: uuid.UUID | str | None = None,
+        raw_context: int = 0,
+        filter_id: int = 0,
+        effective_weight: int = 0,
+        sublayer_name: str = "",
+        callout_name: str = "",
+        provider_name: str = "",
+    ) -> None:
+        _require_name("filter", name)
+        act = Action.parse(action)
+        if act not in FILTER_ACTIONS:
             valid = ", ".join(a.fwp_name for a in FILTER_ACTIONS)
             raise InvalidActionTypeError(
-                f"{action.fwp_name} is a classify result, not a filter action; use {valid}"
+                f"{act.fwp_name} is a classify result, not a filter action; use {valid}"
             )
-        object.__setattr__(self, "action", action)
-        object.__setattr__(self, "conditions", tuple(self.conditions))
-        object.__setattr__(self, "weight", Weight.coerce(self.weight))
-        object.__setattr__(self, "flags", FilterFlag.parse(self.flags))
-        object.__setattr__(self, "key", _key(self.key))
-
-    # typed views of the coerced attributes ---------------------------------------
-    @property
-    def layer_(self) -> Layer:
-        """The layer as a :class:`~wfpsim.catalog.Layer`."""
-        assert isinstance(self.layer, Layer)
-        return self.layer
+        set_ = object.__setattr__
+        set_(self, "name", name)
+        set_(self, "layer", _layer(layer, "filter layer"))
+        set_(self, "action", act)
+        set_(self, "conditions", _conditions(conditions))
+        set_(self, "weight", Weight.coerce(weight))
+        set_(self, "flags", FilterFlag.parse(flags))
+        set_(self, "key", _key(key, "filter key"))
+        set_(self, "description", _text(description, "filter description"))
+        set_(self, "raw_context", _int(raw_context, "filter raw_context"))
+        set_(self, "filter_id", _int(filter_id, "filter id"))
+        set_(self, "effective_weight", _int(effective_weight, "effective weight"))
+        for field, given, named in (
+            ("sublayer", sublayer, sublayer_name),
+            ("callout", callout, callout_name),
+            ("provider", provider, provider_name),
+        ):
+            ref, ref_name = _reference(given, f"filter {field}")
+            set_(self, field, ref)
+            set_(self, f"{field}_name", ref_name or _text(named, f"filter {field}_name"))
 
     @property
     def action_type(self) -> Action:
-        """``FWPM_ACTION0.type``."""
-        assert isinstance(self.action, Action)
+        """``FWPM_ACTION0.type`` (the same as :attr:`action`)."""
         return self.action
-
-    @property
-    def filter_flags(self) -> FilterFlag:
-        """``FWPM_FILTER0.flags``."""
-        assert isinstance(self.flags, FilterFlag)
-        return self.flags
-
-    @property
-    def weight_(self) -> Weight:
-        """The weight as a :class:`Weight`."""
-        assert isinstance(self.weight, Weight)
-        return self.weight
 
     @property
     def is_callout(self) -> bool:
         """The action invokes a callout."""
-        return self.action_type.is_callout
+        return self.action.is_callout
 
     def __repr__(self) -> str:
-        where = self.layer_.short_name
         return (
-            f"<Filter {self.filter_id} {self.name!r} {self.action_type.name} at {where} "
-            f"weight={self.effective_weight:#018x} [{len(self.conditions)} condition(s)]>"
+            f"<Filter {self.filter_id} {self.name!r} {self.action.name} at "
+            f"{self.layer.short_name} weight={self.effective_weight:#018x} "
+            f"[{len(self.conditions)} condition(s)]>"
         )
 
     def _repr_html_(self) -> str:
@@ -403,4 +331,20 @@ class Filter:
     def describe(self) -> str:
         """One line: name, action, weight and conditions."""
         conds = describe_conditions(self.conditions) or "(no conditions: all)"
-        return f"{self.name!r} {self.action_type.name} w={self.effective_weight:#x} if {conds}"
+        return f"{self.name!r} {self.action.name} w={self.effective_weight:#x} if {conds}"
+
+
+__all__ = [
+    "FILTER_ACTIONS",
+    "NIL",
+    "Action",
+    "Callout",
+    "CalloutFlag",
+    "Filter",
+    "FilterFlag",
+    "Provider",
+    "ProviderFlag",
+    "Sublayer",
+    "SublayerFlag",
+    "Weight",
+]

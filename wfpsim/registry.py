@@ -13,7 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from wfpsim.errors import AlreadyExistsError, CalloutNotFoundError, DeviceBusyError
+from wfpsim.errors import (
+    AlreadyExistsError,
+    CalloutNotFoundError,
+    DeviceBusyError,
+    InvalidParameterError,
+)
 
 
 class NotifyType(enum.IntEnum):
@@ -64,11 +69,11 @@ class Registration:
 class CalloutRegistry:
     """The kernel's table of registered callouts, with stable callout ids per key."""
 
-    def __init__(self) -> None:
+    def __init__(self, flow_contexts: Callable[[int], int] = lambda callout_id: 0) -> None:
+        """``flow_contexts(callout_id)`` counts the contexts a callout still has on flows."""
         self._by_key: dict[uuid.UUID, Registration] = {}
         self._ids: dict[uuid.UUID, int] = {}
-        #: callout id -> number of flow contexts still associated (filled by the stack)
-        self.flow_contexts: dict[int, int] = {}
+        self._flow_contexts = flow_contexts
 
     def callout_id(self, key: uuid.UUID) -> int:
         """The run-time id for a key: the same for FwpmCalloutAdd0 and FwpsCalloutRegister."""
@@ -82,6 +87,13 @@ class CalloutRegistry:
         Raises:
             AlreadyExistsError: the key is registered already (``STATUS_FWP_ALREADY_EXISTS``).
         """
+        if not isinstance(reg.key, uuid.UUID):
+            raise InvalidParameterError(f"callout key {reg.key!r} is not a GUID")
+        for role, fn in (("classifyFn", reg.classify), ("notifyFn", reg.notify)):
+            if fn is not None and not callable(fn):
+                raise InvalidParameterError(f"{role} {fn!r} is not callable (a function or None)")
+        if reg.flow_delete is not None and not callable(reg.flow_delete):
+            raise InvalidParameterError(f"flowDeleteFn {reg.flow_delete!r} is not callable")
         if reg.key in self._by_key:
             raise AlreadyExistsError(f"callout {{{reg.key}}} is already registered")
         stored = Registration(
@@ -100,9 +112,10 @@ class CalloutRegistry:
         reg = self.get(ref)
         if reg is None:
             raise CalloutNotFoundError(f"callout {ref!r} is not registered")
-        if self.flow_contexts.get(reg.callout_id, 0):
+        busy = self._flow_contexts(reg.callout_id)
+        if busy:
             raise DeviceBusyError(
-                f"callout {reg.callout_id} still has {self.flow_contexts[reg.callout_id]} flow "
+                f"callout {reg.callout_id} still has {busy} flow "
                 "context(s); remove them (FwpsFlowRemoveContext0) and unregister again"
             )
         del self._by_key[reg.key]

@@ -81,9 +81,9 @@ def filters_table(
             (
                 str(f.filter_id),
                 f.name,
-                f.layer_.short_name,
+                f.layer.short_name,
                 action,
-                f.weight_.describe(),
+                f.weight.describe(),
                 f"{f.effective_weight:#018x}",
                 names.get(f.sublayer, str(f.sublayer)),  # type: ignore[arg-type]
             )

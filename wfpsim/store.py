@@ -1,15 +1,20 @@
-"""The BFE's object store: one snapshot of providers, sublayers, callouts and filters.
+"""The BFE's object store: providers, sublayers, callouts, filters and their kernel contexts.
 
-A snapshot is copied for every change, so a failed call or an aborted transaction leaves
-the engine exactly as it was. Ordering rules live here, as pure functions of a snapshot.
+Changes are made in place and each one writes its inverse to an undo log (the journal), so a
+change costs the same whatever the store holds. A refused call rolls back to where it began;
+an aborted transaction rolls back to its ``begin``. While a transaction is open, readers of
+the *committed* state (classification, the engine's queries) get :meth:`Store.committed`, the
+store as it was at ``begin``. Ordering rules live here too, as functions of the store.
 """
 
 from __future__ import annotations
 
+import enum
 import itertools
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from wfpsim.catalog import Layer, builtin_sublayers, parse_guid
 from wfpsim.errors import (
@@ -26,56 +31,77 @@ from wfpsim.objects import Callout, Filter, Provider, Sublayer
 _CLOCK = itertools.count(1)
 
 
-@dataclass(slots=True)
-class Snapshot:
-    """Everything BFE stores, plus who owns the dynamic objects."""
+class ObjectKind(enum.Enum):
+    """The kinds of management objects a session can own (``FWPM_*`` object types)."""
 
-    providers: dict[uuid.UUID, Provider] = field(default_factory=dict)
-    sublayers: dict[uuid.UUID, Sublayer] = field(default_factory=dict)
-    callouts: dict[uuid.UUID, Callout] = field(default_factory=dict)
-    filters: dict[int, Filter] = field(default_factory=dict)
-    filter_keys: dict[uuid.UUID, int] = field(default_factory=dict)
-    #: (kind, key) -> session key, for objects added by a dynamic session
-    owners: dict[tuple[str, uuid.UUID], uuid.UUID] = field(default_factory=dict)
-    #: creation order of sublayers (the tie-break for equal sublayer weights)
-    sublayer_seq: dict[uuid.UUID, int] = field(default_factory=dict)
-    #: layer name -> number of filter adds/deletes committed there (drives reauthorization)
-    layer_versions: dict[str, int] = field(default_factory=dict)
-    #: layer id -> generation of its filters (see :meth:`generation`)
-    generations: dict[int, int] = field(default_factory=dict)
-    #: generation of the sublayers (their weights order every layer's filters)
-    sublayer_generation: int = 0
-    next_filter_id: int = 1
-    next_seq: int = 0
+    PROVIDER = "provider"
+    SUBLAYER = "sublayer"
+    CALLOUT = "callout"
+    FILTER = "filter"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class _Missing:
+    """Marks "no entry" in the undo log (an entry that was added is removed on undo)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+#: The tables a journaled write can touch (attribute names of :class:`Store`).
+_TABLES = ("providers", "sublayers", "callouts", "owners", "sublayer_seq", "versions", "contexts")
+
+
+class Store:
+    """Everything BFE stores, who owns the dynamic objects, and the filters' kernel contexts.
+
+    Read the tables freely; change them only through the methods, which keep the journal.
+    """
+
+    def __init__(self) -> None:
+        self.providers: dict[uuid.UUID, Provider] = {}
+        self.sublayers: dict[uuid.UUID, Sublayer] = {}
+        self.callouts: dict[uuid.UUID, Callout] = {}
+        self.filters: dict[int, Filter] = {}
+        self.filter_keys: dict[uuid.UUID, int] = {}
+        #: (kind, key) -> key of the dynamic session that added the object
+        self.owners: dict[tuple[ObjectKind, uuid.UUID], uuid.UUID] = {}
+        #: creation order of sublayers (the tie-break for equal sublayer weights)
+        self.sublayer_seq: dict[uuid.UUID, int] = {}
+        #: layer id -> filter adds/deletes committed there (drives reauthorization)
+        self.versions: dict[int, int] = {}
+        #: filter id -> ``FWPS_FILTER.context`` a notifyFn set (rolled back with the filter)
+        self.contexts: dict[int, int] = {}
+        self.next_filter_id = 1
+        self.next_seq = 0
+        #: how many keys BFE has generated (objects added without a key)
+        self.next_key = 1
+        self._by_layer: dict[int, dict[int, Filter]] = {}
+        self._by_sublayer: dict[uuid.UUID, int] = {}
+        self._generations: dict[int, int] = {}
+        self._sublayer_generation = next(_CLOCK)
+        self._journal: list[tuple[str, tuple[Any, ...]]] = []
+        self._view: Store | None = None
 
     @classmethod
-    def with_builtins(cls) -> Snapshot:
+    def with_builtins(cls) -> Store:
         """A fresh BFE: the built-in sublayers with their measured weights."""
-        snap = cls()
+        store = cls()
         for info in builtin_sublayers():
-            sub = Sublayer(name=info.name, weight=info.weight or 0, key=info.guid, builtin=True)
-            snap.add_sublayer(sub)
-        return snap
+            store.add_sublayer(
+                Sublayer(name=info.name, weight=info.weight or 0, key=info.guid, builtin=True)
+            )
+        store.settle()
+        return store
 
-    def copy(self) -> Snapshot:
-        """A copy whose dictionaries can change independently (values are frozen)."""
-        return replace(
-            self,
-            providers=dict(self.providers),
-            sublayers=dict(self.sublayers),
-            callouts=dict(self.callouts),
-            filters=dict(self.filters),
-            filter_keys=dict(self.filter_keys),
-            owners=dict(self.owners),
-            sublayer_seq=dict(self.sublayer_seq),
-            layer_versions=dict(self.layer_versions),
-            generations=dict(self.generations),
-        )
-
-    def bump(self, layer: Layer) -> None:
-        """Record a policy change at a layer."""
-        self.layer_versions[layer.name] = self.layer_versions.get(layer.name, 0) + 1
-        self.generations[layer_key(layer)] = next(_CLOCK)
+    # the seam a classification index reads ---------------------------------------------
+    def filters_on(self, layer_id: int) -> list[Filter]:
+        """The filters stored at one layer (by run-time layer id), oldest first."""
+        return list(self._by_layer.get(layer_id, {}).values())
 
     def generation(self, layer_id: int) -> int:
         """A number that changes whenever the filters at ``layer_id`` or their order may have.
@@ -84,31 +110,159 @@ class Snapshot:
         change (sublayer weights order all layers). Numbers come from one process-wide clock,
         so equal generations mean equal contents: cache a layer's index under it.
         """
-        return max(self.generations.get(layer_id, 0), self.sublayer_generation)
+        return max(self._generations.get(layer_id, 0), self._sublayer_generation)
 
-    def filters_on(self, layer_id: int) -> list[Filter]:
-        """The filters stored at one layer (by run-time layer id), oldest first."""
-        return [f for f in self.filters.values() if f.layer_.id == layer_id]
+    def context(self, filter_id: int) -> int | None:
+        """The ``FWPS_FILTER.context`` a notifyFn set for a filter, if any."""
+        return self.contexts.get(filter_id)
+
+    def version(self, la: Layer) -> int:
+        """How many filter adds/deletes have been made at a layer."""
+        return self.versions.get(layer_key(la), 0)
+
+    def holds_filters(self, sublayer: uuid.UUID) -> int:
+        """How many filters a sublayer holds."""
+        return self._by_sublayer.get(sublayer, 0)
+
+    # changes (each writes its inverse to the journal) ----------------------------------
+    def put(self, table: str, key: Any, value: Any) -> None:
+        """Set ``table[key]`` (``table`` is one of the plain tables)."""
+        rows = self._table(table)
+        self._journal.append(("_restore", (table, key, rows.get(key, MISSING))))
+        rows[key] = value
+        if table == "sublayers":
+            self._sublayer_generation = next(_CLOCK)
+
+    def drop(self, table: str, key: Any) -> None:
+        """Remove ``table[key]`` if present."""
+        rows = self._table(table)
+        if key in rows:
+            self._journal.append(("_restore", (table, key, rows.pop(key))))
+            if table == "sublayers":
+                self._sublayer_generation = next(_CLOCK)
 
     def add_sublayer(self, sub: Sublayer) -> None:
         """Store a sublayer and remember its creation order."""
-        self.sublayers[sub.key] = sub
-        self.sublayer_seq[sub.key] = self.next_seq
-        self.next_seq += 1
-        self.sublayer_generation = next(_CLOCK)
+        self.put("sublayers", sub.key, sub)
+        self.put("sublayer_seq", sub.key, self.next_seq)
+        self._set_counter("next_seq", self.next_seq + 1)
 
-    def remove_sublayer(self, key: uuid.UUID) -> None:
-        """Forget a sublayer (the caller checked it holds no filters)."""
-        del self.sublayers[key]
-        self.sublayer_generation = next(_CLOCK)
+    def count_key(self) -> None:
+        """One more generated key (undone with the call that asked for it)."""
+        self._set_counter("next_key", self.next_key + 1)
+
+    def add_filter(self, flt: Filter) -> None:
+        """Store an admitted filter (id, key and sublayer key assigned)."""
+        self._link(flt)
+        self._journal.append(("_unlink", (flt,)))
+        self._set_counter("next_filter_id", max(self.next_filter_id, flt.filter_id) + 1)
+        self.put("versions", layer_key(flt.layer), self.versions.get(layer_key(flt.layer), 0) + 1)
+
+    def delete_filter(self, flt: Filter) -> None:
+        """Remove a stored filter and its kernel context."""
+        self._unlink(flt)
+        self._journal.append(("_link", (flt,)))
+        self.drop("contexts", flt.filter_id)
+        self.put("versions", layer_key(flt.layer), self.versions.get(layer_key(flt.layer), 0) + 1)
+
+    # the journal --------------------------------------------------------------------------
+    @property
+    def mark(self) -> int:
+        """The journal's length: a point :meth:`rollback` can return to."""
+        return len(self._journal)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Run a change that happens completely or not at all (a refused call leaves no trace)."""
+        mark = self.mark
+        try:
+            yield
+        except BaseException:
+            self.rollback(mark)
+            raise
+
+    def rollback(self, mark: int = 0) -> None:
+        """Undo every change made since ``mark``, newest first."""
+        while len(self._journal) > mark:
+            name, args = self._journal.pop()
+            getattr(self, name)(*args)
+        if mark == 0:
+            self._view = None
+
+    def settle(self) -> None:
+        """Make every change so far committed: the journal starts again, empty."""
+        self._journal.clear()
+        self._view = None
+
+    def committed(self) -> Store:
+        """The store without the changes since the last :meth:`settle` (what is committed).
+
+        No copy while nothing is pending; otherwise one copy per transaction, made when first
+        asked for (the committed state cannot change while a transaction holds the lock).
+        """
+        if not self._journal:
+            return self
+        if self._view is None:
+            view = Store()
+            for name in _TABLES:
+                setattr(view, name, dict(self._table(name)))
+            view.filters = dict(self.filters)
+            view.filter_keys = dict(self.filter_keys)
+            view.next_filter_id, view.next_seq = self.next_filter_id, self.next_seq
+            view.next_key = self.next_key
+            view._by_layer = {la: dict(rows) for la, rows in self._by_layer.items()}
+            view._by_sublayer = dict(self._by_sublayer)
+            view._generations = dict(self._generations)
+            view._journal = list(self._journal)
+            view.rollback()
+            self._view = view
+        return self._view
+
+    def _table(self, name: str) -> dict[Any, Any]:
+        if name not in _TABLES:
+            raise KeyError(f"{name!r} is not a journaled table; one of {', '.join(_TABLES)}")
+        rows: dict[Any, Any] = getattr(self, name)
+        return rows
+
+    def _restore(self, table: str, key: Any, old: Any) -> None:
+        rows = self._table(table)
+        if old is MISSING:
+            rows.pop(key, None)
+        else:
+            rows[key] = old
+        if table == "sublayers":
+            self._sublayer_generation = next(_CLOCK)
+
+    def _set_counter(self, name: str, value: int) -> None:
+        self._journal.append(("_restore_counter", (name, getattr(self, name))))
+        setattr(self, name, value)
+
+    def _restore_counter(self, name: str, value: int) -> None:
+        setattr(self, name, value)
+
+    def _link(self, flt: Filter) -> None:
+        self.filters[flt.filter_id] = flt
+        self.filter_keys[flt.key] = flt.filter_id
+        self._by_layer.setdefault(layer_key(flt.layer), {})[flt.filter_id] = flt
+        if flt.sublayer is not None:
+            self._by_sublayer[flt.sublayer] = self._by_sublayer.get(flt.sublayer, 0) + 1
+        self._generations[layer_key(flt.layer)] = next(_CLOCK)
+
+    def _unlink(self, flt: Filter) -> None:
+        del self.filters[flt.filter_id]
+        del self.filter_keys[flt.key]
+        del self._by_layer[layer_key(flt.layer)][flt.filter_id]
+        if flt.sublayer is not None:
+            self._by_sublayer[flt.sublayer] -= 1
+        self._generations[layer_key(flt.layer)] = next(_CLOCK)
 
     # lookups --------------------------------------------------------------------------
     def find_filter(self, ref: int | uuid.UUID | str) -> Filter:
         """A filter by id, key or display name."""
-        if isinstance(ref, int):
+        if isinstance(ref, int) and not isinstance(ref, bool):
             if ref in self.filters:
                 return self.filters[ref]
-        else:
+        elif isinstance(ref, (str, uuid.UUID)):
             guid = parse_guid(ref)
             if guid is not None and guid in self.filter_keys:
                 return self.filters[self.filter_keys[guid]]
@@ -119,18 +273,15 @@ class Snapshot:
 
     def find_sublayer(self, ref: uuid.UUID | str) -> Sublayer:
         """A sublayer by key, name, or built-in name with or without ``FWPM_SUBLAYER_``."""
-        guid = parse_guid(ref)
+        guid = parse_guid(ref) if isinstance(ref, (str, uuid.UUID)) else None
         if guid is not None:
             if guid in self.sublayers:
                 return self.sublayers[guid]
-        else:
-            text = str(ref)
+        elif isinstance(ref, str):
             for sub in self.sublayers.values():
-                if sub.name == text or (
-                    sub.builtin and sub.name == "FWPM_SUBLAYER_" + text.upper()
-                ):
+                if sub.name == ref or (sub.builtin and sub.name == "FWPM_SUBLAYER_" + ref.upper()):
                     return sub
-            if text.upper() in ("EDGE_TRAVERSAL", "FWPM_SUBLAYER_EDGE_TRAVERSAL"):
+            if ref.upper() in ("EDGE_TRAVERSAL", "FWPM_SUBLAYER_EDGE_TRAVERSAL"):
                 return self.find_sublayer("FWPM_SUBLAYER_TEREDO")
         names = ", ".join(sorted(s.name for s in self.sublayers.values() if not s.builtin))
         raise SublayerNotFoundError(
@@ -140,11 +291,12 @@ class Snapshot:
 
     def find_callout(self, ref: uuid.UUID | str | int) -> Callout:
         """A callout by key, name or callout id."""
+        if isinstance(ref, (str, uuid.UUID)):
+            guid = parse_guid(ref)
+            if guid is not None and guid in self.callouts:
+                return self.callouts[guid]
         for c in self.callouts.values():
-            if isinstance(ref, int):
-                if c.callout_id == ref:
-                    return c
-            elif parse_guid(ref) == c.key or c.name == ref:
+            if (isinstance(ref, int) and c.callout_id == ref) or c.name == ref:
                 return c
         names = ", ".join(sorted(c.name for c in self.callouts.values()))
         raise CalloutNotFoundError(
@@ -153,33 +305,36 @@ class Snapshot:
 
     def find_provider(self, ref: uuid.UUID | str) -> Provider:
         """A provider by key or name."""
-        for p in self.providers.values():
-            if parse_guid(ref) == p.key or p.name == ref:
-                return p
+        if isinstance(ref, (str, uuid.UUID)):
+            guid = parse_guid(ref)
+            if guid is not None and guid in self.providers:
+                return self.providers[guid]
+            for p in self.providers.values():
+                if p.name == ref:
+                    return p
         raise ProviderNotFoundError(f"no provider {ref!r}; add it first (FwpmProviderAdd0)")
 
     # ordering -------------------------------------------------------------------------
     def sublayer_order(self) -> list[Sublayer]:
         """All sublayers, highest weight first.
 
-        [UNDOCUMENTED] order of equal sublayer weights — **our choice**: the one created
-        first comes first (built-in sublayers were created before any added one).
+        Microsoft does not say how equal sublayer weights are ordered. **Our choice**: the one
+        created first comes first (built-in sublayers were created before any added one).
         """
         return sorted(self.sublayers.values(), key=lambda s: (-s.weight, self.sublayer_seq[s.key]))
 
-    def layer_filters(self, layer: Layer) -> list[Filter]:
+    def layer_filters(self, la: Layer) -> list[Filter]:
         """A layer's filters by effective weight, high to low (``FWP_FILTER_ENUM_FLAG_SORTED``).
 
-        [UNDOCUMENTED] order of equal weights — **our choice**: lower filter id (the older
-        filter) first.
+        Microsoft does not say how equal weights are ordered. **Our choice**: lower filter id
+        (the older filter) first.
         """
-        return sort_filters(f for f in self.filters.values() if f.layer == layer)
+        return sort_filters(self.filters_on(layer_key(la)))
 
-    def evaluation_order(self, layer: Layer) -> list[tuple[Sublayer, list[Filter]]]:
-        """The sublayers holding filters at ``layer``, in arbitration order, with their filters."""
-        by_sub: dict[uuid.UUID, list[Filter]] = {}
-        for flt in self.layer_filters(layer):
-            assert isinstance(flt.sublayer, uuid.UUID)
+    def evaluation_order(self, la: Layer) -> list[tuple[Sublayer, list[Filter]]]:
+        """The sublayers holding filters at ``la``, in arbitration order, with their filters."""
+        by_sub: dict[uuid.UUID | None, list[Filter]] = {}
+        for flt in self.layer_filters(la):
             by_sub.setdefault(flt.sublayer, []).append(flt)
         return [(s, by_sub[s.key]) for s in self.sublayer_order() if s.key in by_sub]
 

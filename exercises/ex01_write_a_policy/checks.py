@@ -61,8 +61,8 @@ def check_filters_in_place(m: ModuleType) -> None:
     key = engine.sublayer(m.SUBLAYER).key
     for f in mine:
         expect(
-            f.layer_.short_name == LAYER,
-            f"filter {f.name!r} is at {f.layer_.short_name}; the policy is about {LAYER}.",
+            f.layer.short_name == LAYER,
+            f"filter {f.name!r} is at {f.layer.short_name}; the policy is about {LAYER}.",
         )
         expect(f.sublayer == key, f"filter {f.name!r} is not in the sublayer {m.SUBLAYER!r}.")
 

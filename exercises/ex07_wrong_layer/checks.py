@@ -35,7 +35,7 @@ def not_asked(engine: Engine, j: Journey, name: str) -> str:
     flt = next((f for f in engine.filters() if f.name == name), None)
     if flt is None:
         return f"there is no filter named {name!r} any more."
-    where = flt.layer_.short_name
+    where = flt.layer.short_name
     if where not in j.layers:
         return (
             f"{name!r} is at {where}, which this connection never crosses "

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from wfpsim.catalog import Direction
 from wfpsim.errors import InvalidParameterError
-from wfpsim.kernel import CURRENT_ENGINE
 from wfpsim.stack.conversation import KIND_PROTOCOLS, Conversation
 from wfpsim.stack.core import Core, Endpoint
 from wfpsim.stack.events import EventLog, to_netsh_xml
@@ -169,8 +168,9 @@ class _LogCapture:
 
     def __enter__(self) -> None:
         self.start = len(self.engine.debug_log)
-        self.token = CURRENT_ENGINE.set(self.engine)
+        self.kernel = self.engine.kernel_context()
+        self.kernel.__enter__()
 
     def __exit__(self, *exc: object) -> None:
-        CURRENT_ENGINE.reset(self.token)
+        self.kernel.__exit__(None, None, None)
         self.journey.log.extend(self.engine.debug_log[self.start :])

@@ -121,7 +121,7 @@ def _filter_node(engine: Engine, flt: Filter) -> str:
         f'<FONT POINT-SIZE="11"><B>{html(shorten(flt.name, 40))}</B></FONT>',
         _small(f"#{flt.filter_id}  <B>{flt.action_type.name}</B>", ink, 9),
         _small(f"weight {flt.effective_weight:#018x}", "#263238"),
-        _small(f"as given: {html(flt.weight_.describe())}", "#546e7a"),
+        _small(f"as given: {html(flt.weight.describe())}", "#546e7a"),
     ]
     conds = [describe_conditions(g) for g in group_by_field(flt.conditions).values()]
     for text in conds[:MAX_CONDITIONS]:
@@ -135,8 +135,8 @@ def _filter_node(engine: Engine, flt: Filter) -> str:
         rows.append(_small(f"callout: <B>{html(shorten(name, 36))}</B>", ink))
         if not registered:
             rows.append(_small("<B>not registered</B>", "#b71c1c"))
-    if flt.filter_flags:
-        rows.append(_small(f"flags: {html(flt.filter_flags.name or flt.filter_flags)}", ink))
+    if flt.flags:
+        rows.append(_small(f"flags: {html(flt.flags.name or flt.flags)}", ink))
     tooltip = flt.describe() + (f" → callout {name}" if name else "")
     if name and not registered:
         tooltip += " (not registered)"
@@ -264,7 +264,7 @@ def _expand_keys(engine: Engine, expand: Iterable[str | uuid.UUID]) -> set[uuid.
 def _layers_to_draw(engine: Engine, layer: Layer | str | int | None) -> list[Layer]:
     if layer is not None:
         return [find_layer(layer)]
-    used = {f.layer_ for f in engine.filters()}
+    used = {f.layer for f in engine.filters()}
     return [la for la in layers() if la in used]
 
 
