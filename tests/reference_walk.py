@@ -139,7 +139,7 @@ def call_callout(
         flt,  # type: ignore[arg-type]
         sub_weight,
         reg.callout_id,  # type: ignore[attr-defined]
-        engine.kernel_filter_contexts.get(flt.filter_id),  # type: ignore[attr-defined]
+        engine.filter_context(flt.filter_id),  # type: ignore[attr-defined]
     )
     context = flow_contexts.get(reg.callout_id, 0)  # type: ignore[attr-defined]
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from functools import cache
 from typing import TypeVar
 
 from wfpsim.errors import InvalidActionTypeError, InvalidFlagsError
@@ -43,6 +44,8 @@ class Action(enum.IntEnum):
     @classmethod
     def parse(cls, text: str | int | Action) -> Action:
         """By ``BLOCK``, ``FWP_ACTION_BLOCK`` or number."""
+        if isinstance(text, Action):
+            return text
         if isinstance(text, int) and not isinstance(text, bool):
             try:
                 return cls(text)
@@ -50,8 +53,9 @@ class Action(enum.IntEnum):
                 pass
         elif isinstance(text, str):
             key = text.strip().upper().removeprefix("FWP_ACTION_")
-            if key in cls.__members__:
-                return cls[key]
+            found = cls._member_map_.get(key)
+            if isinstance(found, cls):
+                return found
         valid = ", ".join(a.name for a in FILTER_ACTIONS)
         raise InvalidActionTypeError(
             f"unknown action {text!r}; a filter's action is one of {valid}"
@@ -88,6 +92,8 @@ class FilterFlag(enum.IntFlag):
     @classmethod
     def parse(cls, items: FilterFlag | int | str | Iterable[str | int]) -> FilterFlag:
         """From a number, a name (``CLEAR_ACTION_RIGHT`` / ``FWPM_FILTER_FLAG_…``) or a list."""
+        if isinstance(items, FilterFlag):
+            return items
         if isinstance(items, (int, str)):
             items = [items]
         if not isinstance(items, Iterable):
@@ -134,13 +140,25 @@ class CalloutFlag(enum.IntFlag):
 F = TypeVar("F", bound=enum.IntFlag)
 
 
-def check_flags(kind: type[F], value: object, what: str) -> F:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidFlagsError(f"{what} {value!r} is not an integer of {kind.__name__} bits")
+@cache
+def _known_bits(kind: type[enum.IntFlag]) -> int:
     known = 0
     for member in kind:
         known |= int(member)
-    if value & ~known or value < 0:
+    return known
+
+
+def check_flags(kind: type[F], value: object, what: str) -> F:
+    """``value`` as ``kind``, refused when it is not an integer of ``kind``'s bits.
+
+    Raises:
+        InvalidFlagsError: not an integer, negative, or with bits ``kind`` does not define.
+    """
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidFlagsError(f"{what} {value!r} is not an integer of {kind.__name__} bits")
+    if value & ~_known_bits(kind) or value < 0:
         valid = ", ".join(f"{m.name} ({int(m):#x})" for m in kind if m)
         raise InvalidFlagsError(f"{what} {value:#x} has unknown bits; valid: {valid}")
     return kind(value)

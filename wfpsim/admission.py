@@ -172,15 +172,19 @@ def _callout_for(store: Store, flt: Filter, session: uuid.UUID, mine: Lifetime) 
     return callout
 
 
-def admit_filter(store: Store, flt: Filter, session: uuid.UUID, dynamic: bool) -> Filter:
+def admit_filter(
+    store: Store, flt: Filter, session: uuid.UUID, dynamic: bool, key: uuid.UUID | None = None
+) -> Filter:
     """Check a filter against the store and return it as BFE stores it.
 
     Resolves the sublayer (default: the layer's), callout and provider to keys, checks flags,
     references and lifetimes, types every condition, and assigns the filter id and effective
-    weight. Raises the matching ``FWP_E_*`` error otherwise; ``store`` is only read.
+    weight (and ``key``, the one BFE generated, when given). Raises the matching ``FWP_E_*``
+    error otherwise; ``store`` is only read.
     """
-    if flt.key in store.filter_keys:
-        raise AlreadyExistsError(f"a filter with key {{{flt.key}}} already exists")
+    key = key or flt.key
+    if key in store.filter_keys:
+        raise AlreadyExistsError(f"a filter with key {{{key}}} already exists")
     check_filter_flags(flt.flags, flt.action)
     mine = new_lifetime(dynamic, bool(flt.flags & FilterFlag.PERSISTENT))
     sub = _sublayer_for(store, flt, session, mine)
@@ -189,6 +193,7 @@ def admit_filter(store: Store, flt: Filter, session: uuid.UUID, dynamic: bool) -
     conditions = tuple(resolve(flt.layer, c) for c in flt.conditions)
     return replace(
         flt,
+        key=key,
         sublayer=sub.key,
         sublayer_name=sub.name,
         callout=callout.key if callout else None,

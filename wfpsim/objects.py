@@ -38,6 +38,8 @@ NIL = uuid.UUID(int=0)
 
 def _key(value: object, what: str) -> uuid.UUID:
     """A key from a UUID or GUID text; None or NIL means "let BFE generate it"."""
+    if isinstance(value, uuid.UUID):
+        return value
     if value is None:
         return NIL
     guid = parse_guid(value) if isinstance(value, (str, uuid.UUID)) else None
@@ -52,7 +54,9 @@ def _reference(value: object, what: str) -> tuple[uuid.UUID | None, str]:
     """A reference to another object, given as its key or its display name: (key, name)."""
     if value is None or value == "":
         return None, ""
-    if isinstance(value, (str, uuid.UUID)):
+    if isinstance(value, uuid.UUID):
+        return value, ""
+    if isinstance(value, str):
         guid = parse_guid(value)
         return (guid, "") if guid is not None else (None, str(value))
     raise InvalidParameterError(f"{what} {value!r} is neither a key (GUID) nor a name (text)")
@@ -73,6 +77,8 @@ def _text(value: object, what: str) -> str:
 
 
 def _layer(value: object, what: str) -> Layer:
+    if isinstance(value, Layer):
+        return value
     if not isinstance(value, (Layer, str, int, uuid.UUID)) or isinstance(value, bool):
         raise InvalidParameterError(
             f"{what} {value!r} is not a layer; give a name like ALE_AUTH_CONNECT_V4, a GUID "
@@ -208,6 +214,8 @@ class Callout:
 
 
 def _conditions(value: object) -> tuple[Condition, ...]:
+    if isinstance(value, tuple) and all(isinstance(c, Condition) for c in value):
+        return value
     if isinstance(value, Condition):
         return (value,)
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):

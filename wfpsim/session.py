@@ -248,8 +248,8 @@ class Session:
         """
         _require(flt, Filter, "filter")
         with self.engine.bfe.change(self) as store:
-            flt = self._with_key(flt, "filter")
-            stored = admit_filter(store, flt, self.key, self.dynamic)
+            key = flt.key if flt.key.int else self.engine.bfe.new_key(self, "filter", flt)
+            stored = admit_filter(store, flt, self.key, self.dynamic, key)
             call = self.engine.bfe.notify(NotifyType.ADD_FILTER, stored)
             if call is not None and not call.ok:
                 why = call.fault or f"status 0x{call.status:08X}"
