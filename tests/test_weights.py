@@ -4,7 +4,8 @@ import pytest
 
 from wfpsim import Condition, Engine, Filter, Sublayer, Weight
 from wfpsim.errors import InvalidWeightError
-from wfpsim.weight import FWPM_AUTO_WEIGHT_MAX, auto_weight, effective_weight
+from wfpsim.ids import FWPM_AUTO_WEIGHT_MAX
+from wfpsim.weight import auto_weight, effective_weight
 
 LAYER = "ALE_AUTH_CONNECT_V4"
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from wfpsim.callouts import KernelFilter
 from wfpsim.errors import IncompatibleTxnError, TxnTimeoutError
-from wfpsim.kernel import STATUS_UNSUCCESSFUL, Kernel, NotifyCall
+from wfpsim.ids import STATUS_UNSUCCESSFUL
+from wfpsim.kernel import Kernel, NotifyCall
 from wfpsim.objects import Callout, Filter, Provider, Sublayer
 from wfpsim.registry import CalloutRegisterFlag, NotifyType
 from wfpsim.store import Store

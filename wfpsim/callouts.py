@@ -26,15 +26,17 @@ from typing import Any
 
 from wfpsim.catalog import Field, Layer, layer
 from wfpsim.conditions import Condition
-from wfpsim.errors import WfpError
+from wfpsim.errors import InvalidParameterError, WfpError
+from wfpsim.ids import (
+    FWPS_CLASSIFY_OUT_FLAG_ABSORB,
+    FWPS_FILTER_FLAG_CLEAR_ACTION_RIGHT,
+    FWPS_FILTER_FLAG_OR_CONDITIONS,
+    FWPS_FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED,
+    FWPS_RIGHT_ACTION_WRITE,
+    METADATA_FIELDS,
+)
 from wfpsim.objects import Action, Filter, FilterFlag, Weight
 from wfpsim.values import Value
-
-FWPS_RIGHT_ACTION_WRITE = 0x00000001
-FWPS_CLASSIFY_OUT_FLAG_ABSORB = 0x00000001
-FWPS_FILTER_FLAG_CLEAR_ACTION_RIGHT = 0x0001
-FWPS_FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED = 0x0002
-FWPS_FILTER_FLAG_OR_CONDITIONS = 0x0004
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,43 +118,6 @@ def _template(
         empty = {name: _EMPTY.value for name in where}
         found = _TEMPLATES[layer.name] = ((_EMPTY,) * len(layer.fields), where, empty)
     return found
-
-
-#: ``FWPS_METADATA_FIELD_*`` bits of ``currentMetadataValues`` (fwpsk.h).
-METADATA_FIELDS = {
-    "DISCARD_REASON": 0x00000001,
-    "FLOW_HANDLE": 0x00000002,
-    "IP_HEADER_SIZE": 0x00000004,
-    "PROCESS_PATH": 0x00000008,
-    "TOKEN": 0x00000010,
-    "PROCESS_ID": 0x00000020,
-    "SYSTEM_FLAGS": 0x00000040,
-    "RESERVED": 0x00000080,
-    "SOURCE_INTERFACE_INDEX": 0x00000100,
-    "DESTINATION_INTERFACE_INDEX": 0x00000200,
-    "TRANSPORT_HEADER_SIZE": 0x00000400,
-    "COMPARTMENT_ID": 0x00000800,
-    "FRAGMENT_DATA": 0x00001000,
-    "PATH_MTU": 0x00002000,
-    "COMPLETION_HANDLE": 0x00004000,
-    "TRANSPORT_ENDPOINT_HANDLE": 0x00008000,
-    "TRANSPORT_CONTROL_DATA": 0x00010000,
-    "REMOTE_SCOPE_ID": 0x00020000,
-    "PACKET_DIRECTION": 0x00040000,
-    "PACKET_SYSTEM_CRITICAL": 0x00080000,
-    "FORWARD_LAYER_OUTBOUND_PASS_THRU": 0x00100000,
-    "FORWARD_LAYER_INBOUND_PASS_THRU": 0x00200000,
-    "ALE_CLASSIFY_REQUIRED": 0x00400000,
-    "TRANSPORT_HEADER_INCLUDE_HEADER": 0x00800000,
-    "DESTINATION_PREFIX": 0x01000000,
-    "ETHER_FRAME_LENGTH": 0x02000000,
-    "PARENT_ENDPOINT_HANDLE": 0x04000000,
-    "ICMP_ID_AND_SEQUENCE": 0x08000000,
-    "LOCAL_REDIRECT_TARGET_PID": 0x10000000,
-    "ORIGINAL_DESTINATION": 0x20000000,
-    "REDIRECT_RECORD_HANDLE": 0x40000000,
-    "SUB_PROCESS_TAG": 0x80000000,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,9 +281,9 @@ class BuiltinCallout:
     absorb: bool = False
 
     def __post_init__(self) -> None:
-        key = self.returns.upper().removeprefix("FWP_ACTION_")
+        key = str(self.returns).upper().removeprefix("FWP_ACTION_")
         if key not in _RETURNS:
-            raise ValueError(f"returns={self.returns!r}; valid: {', '.join(_RETURNS)}")
+            raise InvalidParameterError(f"returns={self.returns!r}; valid: {', '.join(_RETURNS)}")
         object.__setattr__(self, "returns", key)
 
     def __call__(

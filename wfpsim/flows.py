@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-STATUS_SUCCESS = 0x00000000
-STATUS_OBJECT_NAME_EXISTS = 0x40000000
-STATUS_INVALID_PARAMETER = 0xC000000D
-STATUS_UNSUCCESSFUL = 0xC0000001
+from wfpsim.ids import (
+    STATUS_INVALID_PARAMETER,
+    STATUS_OBJECT_NAME_EXISTS,
+    STATUS_SUCCESS,
+    STATUS_UNSUCCESSFUL,
+)
 
 
 @dataclass(slots=True)

@@ -32,11 +32,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from wfpsim.flows import STATUS_INVALID_PARAMETER, FlowTable
+from wfpsim.flows import FlowTable
+from wfpsim.ids import STATUS_INVALID_PARAMETER, STATUS_UNSUCCESSFUL
 from wfpsim.registry import CalloutRegistry, NotifyType, Registration
-
-#: ``STATUS_UNSUCCESSFUL``: what a callout function that raised is taken to have returned.
-STATUS_UNSUCCESSFUL = 0xC0000001
 
 
 @dataclass(frozen=True, slots=True)

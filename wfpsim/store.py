@@ -220,7 +220,9 @@ class Store:
 
     def _table(self, name: str) -> dict[Any, Any]:
         if name not in _TABLES:
-            raise KeyError(f"{name!r} is not a journaled table; one of {', '.join(_TABLES)}")
+            raise InvalidParameterError(
+                f"{name!r} is not a journaled table; one of {', '.join(_TABLES)}"
+            )
         rows: dict[Any, Any] = getattr(self, name)
         return rows
 

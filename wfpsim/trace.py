@@ -11,11 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from wfpsim.conditions import filter_matches
+from wfpsim.ids import FWPS_CLASSIFY_OUT_FLAG_ABSORB, FWPS_RIGHT_ACTION_WRITE
 from wfpsim.objects import Action, Filter, Sublayer
 from wfpsim.values import Value, display_field
 
-WRITE = 0x1  # FWPS_RIGHT_ACTION_WRITE
-ABSORB = 0x1  # FWPS_CLASSIFY_OUT_FLAG_ABSORB
+WRITE = FWPS_RIGHT_ACTION_WRITE
+ABSORB = FWPS_CLASSIFY_OUT_FLAG_ABSORB
 
 
 class Effect(enum.Enum):

@@ -15,14 +15,10 @@ from dataclasses import dataclass
 
 from wfpsim.conditions import Condition, group_by_field
 from wfpsim.errors import InvalidWeightError
+from wfpsim.ids import FWPM_AUTO_WEIGHT_BITS, FWPM_WEIGHT_RANGE_MAX
 from wfpsim.values import DataType
 
 #: ``FWPM_AUTO_WEIGHT_BITS``, ``FWPM_AUTO_WEIGHT_MAX``, ``FWPM_WEIGHT_RANGE_MAX`` (fwpmu.h).
-FWPM_AUTO_WEIGHT_BITS = 60
-FWPM_AUTO_WEIGHT_MAX = (1 << 64) - 1 >> 4
-FWPM_WEIGHT_RANGE_MAX = (1 << 64) - 1 >> 60
-FWPM_WEIGHT_RANGE_IPSEC = 0x0
-FWPM_WEIGHT_RANGE_IKE_EXEMPTIONS = 0xC
 
 
 @dataclass(frozen=True, slots=True)

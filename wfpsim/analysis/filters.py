@@ -32,8 +32,8 @@ from wfpsim.catalog import layer
 from wfpsim.conditions import describe_conditions, group_by_field
 from wfpsim.engine import Engine
 from wfpsim.errors import FilterNotFoundError
+from wfpsim.ids import FWPM_AUTO_WEIGHT_BITS
 from wfpsim.objects import Action, Filter, FilterFlag, Sublayer
-from wfpsim.weight import FWPM_AUTO_WEIGHT_BITS
 
 __all__ = ["FilterExplanation", "explain_filter"]
 

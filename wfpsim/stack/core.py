@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from wfpsim.callouts import METADATA_FIELDS, DiscardMetadata, IncomingValues, MetaValues
+from wfpsim.callouts import DiscardMetadata, IncomingValues, MetaValues
 from wfpsim.catalog import layer
 from wfpsim.classifier import incoming_values
 from wfpsim.flows import Flow
 from wfpsim.ids import (
     CONDITION_FLAGS,
     FWP_DIRECTION_INBOUND,
+    METADATA_FIELDS,
     REAUTHORIZE_REASONS,
 )
 from wfpsim.objects import Action
