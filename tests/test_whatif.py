@@ -164,3 +164,15 @@ def test_a_real_machine_with_third_party_callouts_depends_on_them() -> None:
     flow = ("udp", "outbound", "10.0.0.5:0", "198.51.100.7:53")
     assert explain_flow(engine, *flow).verdict == "DEPENDS"
     assert explain_flow(engine, *flow, callouts="permit").verdict == "PERMIT"
+
+
+def test_a_callout_registered_without_a_classify_function_is_a_fault() -> None:
+    """register_callout(key, None) is allowed (a notify-only registration), but traffic that
+    reaches its filter is a fault of that callout: blocked, said in the trace, no traceback."""
+    engine = Engine()
+    engine.add_callout(Callout("w", AT))
+    engine.register_callout("w", None)
+    engine.add_filter(Filter("f", AT, "CALLOUT_TERMINATING", callout="w"))
+    result = engine.classify(AT, {})
+    assert result.action.name == "BLOCK"
+    assert any("without a callable classifyFn" in f for f in result.faults)

@@ -230,12 +230,18 @@ class _Caller:
         engine = self.engine
         assert isinstance(flt.callout, uuid.UUID)
         reg = engine.registry.get(flt.callout)
-        assert reg is not None and reg.classify is not None
         try:
             name = engine.store.find_callout(flt.callout).name
         except CalloutNotFoundError:  # registered but not added (FwpmCalloutAdd0 not called)
             name = str(flt.callout)
         saw_action, saw_rights = Action(out.action_type), out.rights
+        if reg is None or not callable(reg.classify):
+            # A callout registered with no classifyFn (FwpsCalloutRegister requires one): its
+            # traffic is handled as a fault of that callout, like any other misbehaviour.
+            fault = f"registered without a callable classifyFn ({reg.classify if reg else None!r})"
+            return CalloutCall(
+                name, saw_action, saw_rights, 0, 0, 0, Action.BLOCK, "callout fault: blocked", fault
+            )
         kfilter = KernelFilter.from_filter(
             flt, sub.weight, reg.callout_id, engine.filter_context(flt.filter_id)
         )
