@@ -177,3 +177,72 @@ def test_plain_values_round_trip() -> None:
     value = {"a": ("PERMIT", None), "b": [1, 2.5, True], "c": {"x", "y"}}
     assert from_plain(to_plain(value)) == value
     assert from_plain(to_plain(object())) == Unplain("object")
+
+
+def relabelled_solution(tmp_path: Path, exercise_id: str, seed: str) -> Path:
+    """The reference solution rewritten for a student's variant (their case letters)."""
+    from wfpsim.exercise.variants import labels, use_seed
+
+    use_seed(seed)
+    try:
+        mapping = labels(exercise_id)
+    finally:
+        use_seed(None)
+    text = get(exercise_id, EXERCISES).solution_path.read_text()
+    lines = text.splitlines()
+    keyed = {
+        line.strip()[1]: i
+        for i, line in enumerate(lines)
+        if line.strip()[:3] in {f'"{c}"' for c in mapping}
+    }
+    out = list(lines)
+    for mine, theirs in mapping.items():
+        out[keyed[mine]] = lines[keyed[theirs]].replace(f'"{theirs}":', f'"{mine}":', 1)
+    inverse = {theirs: mine for mine, theirs in mapping.items()}
+    for i, line in enumerate(out):
+        if line.startswith("VETOES"):  # ex02: the veto cases, under the student's letters
+            head, _, cases = line.partition("=")
+            out[i] = head + "= " + repr({inverse[c] for c in eval(cases.strip())})
+    path = tmp_path / f"{exercise_id}_{seed}.py"
+    path.write_text("\n".join(out) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("exercise_id", ["ex02", "ex13"])
+def test_variant_relabels_the_cases(tmp_path: Path, exercise_id: str) -> None:
+    """With a seed, the hand-out's answers no longer pass; the student's own variant does."""
+    seed = "student-17"
+    own = relabelled_solution(tmp_path, exercise_id, seed)
+    assert check(exercise_id, hidden=True, root=EXERCISES, student_file=own, seed=seed).passed
+    solution = get(exercise_id, EXERCISES).solution_path
+    copied = check(exercise_id, root=EXERCISES, student_file=solution, seed=seed)
+    assert not copied.passed
+
+
+def test_variant_of_ex08_asks_for_another_family(tmp_path: Path) -> None:
+    """ex08's variant may ask about IPv6: then the IPv4 answers fail and the _V6 ones pass."""
+    from wfpsim.exercise.variants import address_family, use_seed
+
+    def family(seed: str) -> int:
+        use_seed(seed)
+        try:
+            return address_family()
+        finally:
+            use_seed(None)
+
+    seed = next(s for s in (f"s{i}" for i in range(100)) if family(s) == 6)
+    solution = get("ex08", EXERCISES).solution_path
+    assert not check("ex08", root=EXERCISES, student_file=solution, seed=seed).passed
+    text = solution.read_text()
+    v6 = tmp_path / "ex08_v6.py"
+    ping = next(line for line in text.splitlines() if '"first_ping_with_app"' in line)
+    v6.write_text(text.replace("_V4", "_V6").replace(ping.replace("_V4", "_V6"), ping))
+    report = check("ex08", hidden=True, root=EXERCISES, student_file=v6, seed=seed)
+    assert report.passed, [r.message for r in report.results if not r.passed]
+
+
+def test_variant_command(capsys: pytest.CaptureFixture[str]) -> None:
+    """`wfpsim exercise variant ex02 --seed ID` says which case each letter stands for."""
+    assert exercise_command(["variant", "ex02", "--seed", "alice", "--root", str(EXERCISES)]) == 0
+    assert "your case a" in capsys.readouterr().out
+    assert exercise_command(["variant", "ex05", "--seed", "alice", "--root", str(EXERCISES)]) == 2

@@ -6,6 +6,7 @@ from pathlib import Path
 from types import ModuleType
 
 from wfpsim.exercise import expect
+from wfpsim.exercise.variants import labels
 from wfpsim.runner import RunResult, report_text, run
 from wfpsim.trace import Classification
 
@@ -31,11 +32,6 @@ HINTS = {
 }
 
 
-def engine_answers() -> dict[str, Classification]:
-    """The engine's classification of each case of policy.toml."""
-    return {r.name: r.classification for r in run(POLICY).classifications}
-
-
 def prediction(m: ModuleType, case: str) -> tuple[str | None, str | None]:
     """The student's prediction for one case, checked for shape."""
     got = m.PREDICTIONS.get(case)
@@ -49,6 +45,18 @@ def prediction(m: ModuleType, case: str) -> tuple[str | None, str | None]:
     return action, name
 
 
+def engine_answers() -> dict[str, Classification]:
+    """The engine's classification of each case, under the student's case letters (a student's
+    variant relabels the cases: ``wfpsim exercise variant ex02 --seed ID``)."""
+    by_name = {r.name: r.classification for r in run(POLICY).classifications}
+    return {mine: by_name[theirs] for mine, theirs in labels("ex02").items()}
+
+
+def hint(case: str) -> str:
+    """The hint for one of the student's cases."""
+    return HINTS[labels("ex02")[case]]
+
+
 def actions_match(m: ModuleType, cases: str) -> None:
     """Compare the predicted actions of ``cases`` with the engine's, one hint per miss."""
     answers = engine_answers()
@@ -56,7 +64,7 @@ def actions_match(m: ModuleType, cases: str) -> None:
         action, _ = prediction(m, case)
         expect(
             action == answers[case].action.name,
-            f"case {case}: the engine does not answer {action}. {HINTS[case]}",
+            f"case {case}: the engine does not answer {action}. {hint(case)}",
         )
 
 

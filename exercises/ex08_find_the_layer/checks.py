@@ -14,6 +14,7 @@ from types import ModuleType
 from wfpsim import Condition, Engine, Filter, layer
 from wfpsim.errors import WfpError
 from wfpsim.exercise import expect
+from wfpsim.exercise.variants import address_family
 from wfpsim.stack import Journey, Stack
 from wfpsim.stack.layerdata import ConnectRequest, StreamCalloutIoPacket
 
@@ -115,26 +116,39 @@ def expected(key: str, version: int = 4, kind: str = "tcp") -> str:
     return found[0]
 
 
-def grade(m: ModuleType, keys: list[str], version: int = 4, kind: str = "tcp") -> None:
-    """Each answer must be the layer found by experiment; else say what the experiment shows."""
+def grade(m: ModuleType, keys: list[str], version: int = 0, kind: str = "tcp") -> None:
+    """Each answer must be the layer found by experiment; else say what the experiment shows.
+
+    ``version`` 0: the student's variant (IPv4 without a seed; ``wfpsim exercise variant ex08
+    --seed ID``), answered with that family's layers; the ping question is always IPv4.
+    """
+    strict = version == 0
     for key in keys:
-        given = m.ANSWERS.get(key)
-        expect(given is not None, f"{key}: no answer yet.")
-        try:
-            where = layer(str(given)).short_name
-        except WfpError:
-            expect(False, f"{key}: {given!r} is not a layer name (try `wfpsim layers`).")
-        if version == 6:
-            where = where.replace("_V4", "_V6")
-        if where != expected(key, version, kind):
-            ok, why = trial(key, where, version, kind)
-            expect(
-                False,
-                f"{key}: {why}"
-                if not ok
-                else f"{key}: {where} works, but an earlier layer does it too: the question "
-                "asks for the first one.",
-            )
+        version_asked = version or (4 if key == "first_ping_with_app" else address_family())
+        grade_one(m, key, version_asked, kind, strict)
+
+
+def grade_one(m: ModuleType, key: str, version: int, kind: str, strict: bool) -> None:
+    """Grade one answer (``strict``: it must name the variant's family's layer)."""
+    given = m.ANSWERS.get(key)
+    expect(given is not None, f"{key}: no answer yet.")
+    try:
+        where = layer(str(given)).short_name
+    except WfpError:
+        expect(False, f"{key}: {given!r} is not a layer name (try `wfpsim layers`).")
+    if strict and version == 6 and where.endswith("_V4"):
+        expect(False, f"{key}: your variant asks about IPv6: name an IPv6 layer.")
+    if version == 6:
+        where = where.replace("_V4", "_V6")
+    if where != expected(key, version, kind):
+        ok, why = trial(key, where, version, kind)
+        expect(
+            False,
+            f"{key}: {why}"
+            if not ok
+            else f"{key}: {where} works, but an earlier layer does it too: the question "
+            "asks for the first one.",
+        )
 
 
 def check_outbound_connection(m: ModuleType) -> None:

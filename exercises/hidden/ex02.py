@@ -16,7 +16,7 @@ def check_deciding_filters(m: ModuleType) -> None:
     for case in "abcdefg":
         _, name = pub.prediction(m, case)
         if name != answers[case].filter_name:
-            wrong.append(f"case {case}: {name!r} is not the filter that decided. {pub.HINTS[case]}")
+            wrong.append(f"case {case}: {name!r} is not the filter that decided. {pub.hint(case)}")
     expect(not wrong, "\n".join(wrong))
 
 

@@ -16,5 +16,5 @@ def check_deciding_filters(m: ModuleType) -> None:
         _, name = pub.prediction(m, case)
         expect(
             name == answers[case].filter_name,
-            f"case {case}: {name!r} is not the filter that decided. {pub.HINTS[case]}",
+            f"case {case}: {name!r} is not the filter that decided. {pub.hint(case)}",
         )

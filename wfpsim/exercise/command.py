@@ -1,5 +1,12 @@
 """``wfpsim exercise``: list, check, handout, grade, export-otter, variant.
 
+``wfpsim exercise check ID [--solution] [--hidden] [--file F] [--seed S] [--timeout T] [--json]``
+``wfpsim exercise handout OUT_DIR [--exercise ID]...``
+``wfpsim exercise grade SUBMISSIONS_DIR --out grades.csv [--exercise ID]... [--hidden]
+[--timeout SECONDS] [--roster FILE] [--feedback DIR] [--jobs N]``
+``wfpsim exercise export-otter OUT_DIR [--exercise ID]...``
+``wfpsim exercise variant ID --seed S``
+
 Exit status: 0 when it did what was asked (``check``: only when every check passed), 1 when a
 check failed, 2 for bad input (unknown id, missing folder or file, bad roster).
 """
@@ -36,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     p_grade.add_argument("--roster", help="student ids, one per line (or a CSV, id first)")
     p_grade.add_argument("--feedback", help="write one .txt and one .html per student here")
     p_grade.add_argument("--jobs", type=int, help="files checked at once (default: CPU count)")
+    p_otter = sub.add_parser("export-otter", help="write otter-grader 7 test files")
+    p_otter.add_argument("out_dir", metavar="OUT_DIR", help="a new folder")
+    p_variant = sub.add_parser("variant", help="show a student's variant of ex02, ex08, ex13")
+    p_variant.add_argument("id", help="an exercise id: ex02, ex08 or ex13")
+    p_variant.add_argument("--seed", required=True, help="the student's id")
     for p in (p_check, p_grade):
         p.add_argument(
             "--timeout",
@@ -43,14 +55,14 @@ def _parser() -> argparse.ArgumentParser:
             default=DEFAULT_TIMEOUT,
             help=f"seconds one file may take (default {DEFAULT_TIMEOUT:g})",
         )
-    for p in (p_hand, p_grade):
+    for p in (p_hand, p_grade, p_otter):
         p.add_argument(
             "--exercise",
             action="append",
             metavar="ID",
             help="only this exercise (repeat for more; default: all)",
         )
-    for p in (p_list, p_check, p_hand, p_grade):
+    for p in (p_list, p_check, p_hand, p_grade, p_otter, p_variant):
         p.add_argument("--root", help="the exercises/ folder (or a folder holding it)")
     return parser
 
@@ -126,4 +138,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
         print(f"graded {len(graded)} students into {args.out}")
         return 0
-    raise AssertionError(f"unknown action {args.action}")  # argparse allows no other
+    if args.action == "export-otter":
+        from wfpsim.exercise.otter import export_otter
+
+        written = export_otter(args.out_dir, _selected(args.exercise, args.root))
+        print(f"wrote otter-grader tests for {len(written)} exercises to {args.out_dir}")
+        return 0
+    from wfpsim.exercise.variants import describe
+
+    print(describe(get(args.id, args.root).id, args.seed))
+    return 0

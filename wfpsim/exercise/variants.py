@@ -33,3 +33,61 @@ def rng(seed: str, exercise_id: str) -> random.Random:
     """A random generator for one student's variant of one exercise."""
     digest = hashlib.sha256(f"{exercise_id}:{seed}".encode()).digest()
     return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+#: The exercises whose cases are relabelled per student, and their cases in hand-out order.
+RELABELLED = {"ex02": "abcdefg", "ex13": "abcde"}
+
+
+def labels(exercise_id: str) -> dict[str, str]:
+    """The student's case letter → the hand-out's case it stands for (identity without a seed).
+
+    >>> use_seed(None); labels("ex13")["a"]
+    'a'
+    """
+    cases = RELABELLED[exercise_id]
+    order = list(cases)
+    if _seed is not None:
+        rng(_seed, exercise_id).shuffle(order)
+    return dict(zip(cases, order, strict=True))
+
+
+def address_family(exercise_id: str = "ex08") -> int:
+    """The IP version a student's variant of ex08 asks about (4 without a seed)."""
+    return 4 if _seed is None else rng(_seed, exercise_id).choice((4, 6))
+
+
+def describe(exercise_id: str, seed: str) -> str:
+    """What a student's variant asks, in words (``wfpsim exercise variant ID --seed S``).
+
+    Raises:
+        InvalidParameterError: the exercise has no variants.
+    """
+    from wfpsim.errors import InvalidParameterError
+
+    before = _seed
+    use_seed(seed)
+    try:
+        if exercise_id in RELABELLED:
+            where = "policy.toml" if exercise_id == "ex02" else "excerpt.toml"
+            lines = [
+                f"Your variant of {exercise_id} (seed {seed!r}): your case letters stand for "
+                f"these cases of {where}:"
+            ]
+            lines += [
+                f"  your case {mine}: the case {theirs!r}"
+                for mine, theirs in labels(exercise_id).items()
+            ]
+            lines.append("Write each prediction under YOUR letter in student.py.")
+            return "\n".join(lines)
+        if exercise_id == "ex08":
+            family = address_family()
+            return (
+                f"Your variant of ex08 (seed {seed!r}): answer every question for IPv{family} "
+                f"connections, with the _V{family} layers (the ping question stays IPv4)."
+            )
+    finally:
+        use_seed(before)
+    raise InvalidParameterError(
+        f"{exercise_id} has no variants; valid: {', '.join([*RELABELLED, 'ex08'])}"
+    )
