@@ -1,7 +1,8 @@
-"""The tour and the TCP notebook in a real JupyterLab, driven by headless Chromium.
+"""The tour, the TCP notebook and an exercise in a real JupyterLab, driven by headless Chromium.
 
 A private JupyterLab server (loopback, free port, random token, its own config/data/runtime/
-settings directories) serves a temporary copy of ``notebooks/``; Playwright drives the OS's
+settings directories) serves a root holding temporary copies of ``notebooks/`` and
+``exercises/``, as ``scripts/lab`` serves the repository's root; Playwright drives the OS's
 ``/usr/bin/chromium`` (``playwright install`` is never run). For each notebook: open it, run all
 cells, check that no cell shows an error, press ▶▶ and ▶ on the packet player and check that the
 highlighted layer, the inspector and the picture change. Screenshots go to ``test-artifacts/``.
@@ -33,6 +34,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+EXERCISES = ROOT / "exercises"
+EXERCISE = "exercises/ex03_permit_that_loses/exercise.ipynb"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -117,12 +120,15 @@ def stop(proc: subprocess.Popen[bytes], url: str, token: str) -> None:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """JupyterLab on 127.0.0.1 serving a temporary copy of notebooks/, stopped at the end."""
+    """JupyterLab on 127.0.0.1 serving a root with copies of notebooks/ and exercises/ (as
+    scripts/lab serves the repository), stopped at the end."""
     need(importlib.util.find_spec("jupyterlab"), "JupyterLab is not installed")
     need(shutil.which("dot"), "Graphviz's dot is not installed (the notebooks draw with it)")
     base = tmp_path_factory.mktemp("lab")
-    root = base / "notebooks"  # notebooks run from their own folder, with data/ beside them
-    shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    root = base / "root"  # notebooks run from their own folder, with data/ beside them
+    ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+    shutil.copytree(NOTEBOOKS, root / "notebooks", ignore=ignore)
+    shutil.copytree(EXERCISES, root / "exercises", ignore=ignore)
     home = base / "jupyter"
     settings = home / "lab-settings"
     for plugin, values in SETTINGS.items():
@@ -255,12 +261,13 @@ RUN_ALL_DONE = (
 )
 
 
-def open_notebook(page: Any, lab: Lab, name: str) -> None:
+def open_notebook(page: Any, lab: Lab, path: str) -> None:
     """Open a notebook (``?reset``: a clean workspace) and wait for an idle kernel."""
-    page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}", timeout=OPEN_MS)
+    page.goto(f"{lab.url}/lab/tree/{path}?reset&token={lab.token}", timeout=OPEN_MS)
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=OPEN_MS)
     page.wait_for_function(KERNEL_IDLE, timeout=OPEN_MS)
     title = page.evaluate("window.jupyterapp.shell.currentWidget.title.label")
+    name = path.rsplit("/", 1)[-1]
     assert title == name, f"the current tab is {title!r}, not {name!r}"
     page.evaluate("() => window.jupyterapp.shell.collapseLeft()")  # the notebook, full width
 
@@ -419,7 +426,7 @@ def test_notebook_runs_and_its_player_plays_in_jupyterlab(
     page.on("pageerror", lambda error: uncaught.append(str(error)))
     page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
     try:
-        open_notebook(page, lab, name)
+        open_notebook(page, lab, f"notebooks/{name}")
         run_all(page)
         screenshot_notebook(page, ARTIFACTS / f"lab-{stem}.png")
 
@@ -473,5 +480,38 @@ def test_notebook_runs_and_its_player_plays_in_jupyterlab(
         assert not shown_errors(page.evaluate(CODE_CELLS)), f"{name}: errors after playing"
         for text in console:
             warnings.warn(f"{name}: console error in JupyterLab: {text[:300]}", stacklevel=1)
+    finally:
+        context.close()
+
+
+def test_scripts_lab_serves_tutorials_and_exercises() -> None:
+    """scripts/lab serves a root holding notebooks/ and exercises/, opening the tutorials."""
+    shown = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "lab"), "--print-command"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    root = Path(re.search(r"--ServerApp.root_dir=(\S+)", shown).group(1))  # type: ignore[union-attr]
+    assert (root / "notebooks").is_dir() and (root / "exercises").is_dir()
+    assert "--ServerApp.default_url=/lab/tree/notebooks/" in shown
+
+
+def test_exercise_notebook_checks_in_jupyterlab(browser: Any, lab: Lab) -> None:
+    """A student opens an exercise from the lab's root and runs it: check(...) shows its report
+    (the untouched stub: every check fails with feedback), and no cell errors."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        open_notebook(page, lab, EXERCISE)
+        run_all(page)
+        screenshot_notebook(page, ARTIFACTS / "lab-exercise-ex03.png")
+        cells = page.evaluate(CODE_CELLS)
+        errors = shown_errors(cells)
+        assert not errors, f"{EXERCISE} shows errors in JupyterLab:\n" + "\n".join(errors)
+        shown = "\n".join(text for c in cells for text in c["shown"])
+        assert "checks passed" in shown, shown[-2000:]
+        assert "ex03" in shown
     finally:
         context.close()
