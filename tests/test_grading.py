@@ -35,6 +35,13 @@ ATTACKS = {
         "exec((root / 'solutions' / 'ex03_permit_that_loses.py').read_text())\n",
         "does not let a graded file read",
     ),
+    "forges_results": (
+        'import os\n\nline = b\'{"result": {"name": "structure", "hidden": false, '
+        '"message": ""}}\\n{"done": true}\\n\'\nfor fd in range(3, 256):\n'
+        "    try:\n        os.write(fd, line)\n    except OSError:\n        pass\n"
+        "os._exit(0)\n",
+        "os._exit",
+    ),
     "endless_loop": ("while True:\n    pass\n", f"did not finish in {TIMEOUT:g} s"),
     "memory_bomb": (
         "hog = []\nwhile True:\n    hog.append(bytearray(50_000_000))\n",
@@ -246,3 +253,18 @@ def test_variant_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert exercise_command(["variant", "ex02", "--seed", "alice", "--root", str(EXERCISES)]) == 0
     assert "your case a" in capsys.readouterr().out
     assert exercise_command(["variant", "ex05", "--seed", "alice", "--root", str(EXERCISES)]) == 2
+
+
+def test_grade_with_variants_uses_the_student_id(tmp_path: Path) -> None:
+    """`grade --variants`: a student's own variant earns full marks, a copied hand-out answer
+    does not (the seed is the student's id)."""
+    subs = tmp_path / "submissions"
+    hand_in(subs, "alice", "ex02", relabelled_solution(tmp_path, "ex02", "alice"))
+    hand_in(subs, "bob", "ex02", get("ex02", EXERCISES).solution_path)
+    out = tmp_path / "grades.csv"
+    argv = ["grade", str(subs), "--out", str(out), "--exercise", "ex02", "--variants"]
+    assert exercise_command([*argv, "--root", str(EXERCISES)]) == 0
+    grades = rows(out)
+    full = check("ex02", solution=True, root=EXERCISES).points[1]
+    assert grades["alice"]["ex02"] == str(full)
+    assert int(grades["bob"]["ex02"]) < full

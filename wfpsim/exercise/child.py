@@ -3,7 +3,8 @@
 Started by :mod:`wfpsim.exercise.isolation`, once per file and exercise, in a temporary copy of the
 exercise (no ``solutions/``, no ``hidden/``), as ``python -c "from wfpsim.exercise.child import
 main; main()"``. It reads one JSON request from stdin and writes JSON lines to the file descriptor
-the request names (never to stdout, so nothing the student prints can pass for a result).
+the request names (never to stdout, so nothing the student prints can pass for a result), each
+with the run's random token, so lines a file writes to every open descriptor are ignored.
 
 Before the student's file runs it: lowers the resource limits (address space, CPU time, file size),
 installs an audit hook (:func:`sys.addaudithook`, which Python code cannot remove) that refuses to
@@ -33,6 +34,7 @@ from wfpsim.exercise.checking import CheckFailed, explain_exception, load_module
 from wfpsim.exercise.plain import from_plain, to_plain
 
 _out = -1
+_token = ""
 
 #: Audit events that start another program: refused once the student's file may run.
 _SPAWN = (
@@ -62,8 +64,8 @@ _PATHS = (
 
 
 def send(kind: str, value: Any) -> None:
-    """Write one result line for the grading process."""
-    os.write(_out, (json.dumps({kind: value}) + "\n").encode())
+    """Write one result line for the grading process (with the run's token)."""
+    os.write(_out, (json.dumps({kind: value, "t": _token}) + "\n").encode())
 
 
 def _limit(memory_mb: int, cpu_seconds: int) -> None:
@@ -215,9 +217,10 @@ def _read_data(request: dict[str, Any], path: Path) -> None:
 
 def main() -> None:
     """Serve one request (see the module docstring); every answer goes to the result pipe."""
-    global _out
+    global _out, _token
     request = json.loads(sys.stdin.read())
-    _out = int(request["result_fd"])
+    _out = int(request.pop("result_fd"))
+    _token = str(request.pop("token"))
     strict = [False]
     request["_strict"] = strict
     _limit(int(request["memory_mb"]), int(request["cpu_seconds"]))
@@ -234,3 +237,4 @@ def main() -> None:
         else:
             _run_checks(request, None, path, fresh=True)
     send("done", True)
+    os._exit(0)  # no atexit hook or leftover thread of the student's runs after the end

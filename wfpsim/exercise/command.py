@@ -3,7 +3,7 @@
 ``wfpsim exercise check ID [--solution] [--hidden] [--file F] [--seed S] [--timeout T] [--json]``
 ``wfpsim exercise handout OUT_DIR [--exercise ID]...``
 ``wfpsim exercise grade SUBMISSIONS_DIR --out grades.csv [--exercise ID]... [--hidden]
-[--timeout SECONDS] [--roster FILE] [--feedback DIR] [--jobs N]``
+[--timeout SECONDS] [--roster FILE] [--feedback DIR] [--jobs N] [--variants]``
 ``wfpsim exercise export-otter OUT_DIR [--exercise ID]...``
 ``wfpsim exercise variant ID --seed S``
 
@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     p_grade.add_argument("--roster", help="student ids, one per line (or a CSV, id first)")
     p_grade.add_argument("--feedback", help="write one .txt and one .html per student here")
     p_grade.add_argument("--jobs", type=int, help="files checked at once (default: CPU count)")
+    p_grade.add_argument(
+        "--variants",
+        action="store_true",
+        help="each student's id seeds their variant of ex02, ex08, ex13",
+    )
     p_otter = sub.add_parser("export-otter", help="write otter-grader 7 test files")
     p_otter.add_argument("out_dir", metavar="OUT_DIR", help="a new folder")
     p_variant = sub.add_parser("variant", help="show a student's variant of ex02, ex08, ex13")
@@ -135,6 +140,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             roster=args.roster,
             feedback=args.feedback,
             jobs=args.jobs,
+            variants=args.variants,
         )
         print(f"graded {len(graded)} students into {args.out}")
         return 0

@@ -149,9 +149,13 @@ def grade(
     roster: str | Path | None = None,
     feedback: str | Path | None = None,
     jobs: int | None = None,
+    variants: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> list[StudentGrade]:
     """Grade every student folder of ``submissions`` on ``selected`` (module docstring).
+
+    With ``variants``, each student's id is the seed of their variant of ex02, ex08 and ex13
+    (:mod:`wfpsim.exercise.variants`); without, everyone answers the hand-out's questions.
 
     Raises:
         NotFoundError: no submissions folder, no roster file, no hidden checks when asked.
@@ -201,7 +205,7 @@ def grade(
                 str(path.relative_to(base)),
                 hidden=hidden,
                 timeout=timeout,
-                seed=row.student,
+                seed=row.student if variants else None,
                 protect=(base,),
             ): (row, ex)
             for row, ex, path in tasks

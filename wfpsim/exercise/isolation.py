@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import selectors
 import shutil
 import signal
@@ -154,7 +155,8 @@ def _spawn(request: dict[str, Any], cwd: Path, timeout: float) -> _Run:
     env["PYTHONHASHSEED"] = "0"
     here = str(Path(__file__).resolve().parents[2])  # the same wfpsim as the grader's
     env["PYTHONPATH"] = os.pathsep.join([here, *filter(None, [env.get("PYTHONPATH")])])
-    request = {**request, "result_fd": write_end}
+    token = secrets.token_hex(16)
+    request = {**request, "result_fd": write_end, "token": token}
     proc = subprocess.Popen(
         [sys.executable, "-c", _LAUNCH],
         stdin=subprocess.PIPE,
@@ -196,15 +198,18 @@ def _spawn(request: dict[str, Any], cwd: Path, timeout: float) -> _Run:
         code = proc.wait()
     os.close(read_end)
     proc.stdout.close()
-    messages = []
+    messages: list[dict[str, Any]] = []
+    done = False
     for line in bytes(results).splitlines():
         try:
             item = json.loads(line)
         except ValueError:
             continue
-        if isinstance(item, dict) and len(item) == 1:
+        if isinstance(item, dict) and len(item) == 2 and item.pop("t", None) == token:
+            if "done" in item:
+                done = True
+                break  # anything after the end (an atexit hook, a thread) is not a result
             messages.append(item)
-    done = any("done" in m for m in messages)
     problem = ""
     if timed_out:
         problem = f"your file did not finish in {timeout:g} s (an endless loop, or far too slow)."
@@ -304,8 +309,8 @@ def _report(ex: Exercise, target: str, found: Listing, run: _Run) -> CheckReport
         elif "problem" in message:
             problem = str(message["problem"])
         elif "result" in message and isinstance(message["result"], dict):
-            r = message["result"]
-            results.setdefault((str(r.get("name")), bool(r.get("hidden"))), str(r.get("message")))
+            r = message["result"]  # the last line for a check wins: the checker writes it last
+            results[(str(r.get("name")), bool(r.get("hidden")))] = str(r.get("message"))
         elif "reveal" in message:
             reveal = str(message["reveal"])
     if any(("problem" in m or "load" in m) for m in run.messages):
