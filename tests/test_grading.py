@@ -42,6 +42,7 @@ ATTACKS = {
         "os._exit(0)\n",
         "os._exit",
     ),
+    "syntax_error": ("def add_backup_rules(engine:\n    pass\n", "does not compile"),
     "endless_loop": ("while True:\n    pass\n", f"did not finish in {TIMEOUT:g} s"),
     "memory_bomb": (
         "hog = []\nwhile True:\n    hog.append(bytearray(50_000_000))\n",
