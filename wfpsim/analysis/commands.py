@@ -34,7 +34,7 @@ def load_policy(source: str, callouts: str = "unknown", run_code: bool = False) 
         from wfpsim.netsh import load_netsh
 
         engine, report = load_netsh(source, callouts=callouts)
-        line = report.summary_line() if hasattr(report, "summary_line") else ""
+        line = report.summary_line()
         if line:
             print(line, file=sys.stderr)
         return engine
