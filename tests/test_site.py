@@ -325,10 +325,10 @@ def test_an_exercise_check_runs_in_the_browser(browser: Any, served: str) -> Non
     context, blocked = browser
     page = context.new_page()
     try:
-        open_notebook(page, served, "exercises/ex01_write_a_policy/exercise.ipynb")
         from playwright.sync_api import TimeoutError as PageTimeout
 
         try:
+            open_notebook(page, served, "exercises/ex01_write_a_policy/exercise.ipynb")
             cells, _ = run_all(page)
         except PageTimeout:
             page.screenshot(path=str(ARTIFACTS / "site-ex01-timeout.png"))
