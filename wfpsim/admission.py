@@ -107,14 +107,20 @@ def check_delete(
         )
 
 
+def _provider_of(store: Store, key: uuid.UUID | None, name: str) -> Provider | None:
+    """The provider an object names (by key or name); None if it names none."""
+    if key is None and not name:
+        return None
+    return store.find_provider(key if key is not None else name)
+
+
 def provider_for(
     store: Store, key: uuid.UUID | None, name: str, session: uuid.UUID, mine: Lifetime
 ) -> Provider | None:
     """The provider an object names (by key or name), checked as a reference; None if none."""
-    if key is None and not name:
-        return None
-    provider = store.find_provider(key if key is not None else name)
-    check_reference(store, session, mine, ObjectKind.PROVIDER, provider)
+    provider = _provider_of(store, key, name)
+    if provider is not None:
+        check_reference(store, session, mine, ObjectKind.PROVIDER, provider)
     return provider
 
 
@@ -140,16 +146,13 @@ def check_filter_flags(flags: FilterFlag, action: Action) -> None:
         )
 
 
-def _sublayer_for(store: Store, flt: Filter, session: uuid.UUID, mine: Lifetime) -> Sublayer:
-    """The filter's sublayer (default: its layer's), checked as a reference."""
-    ref = flt.sublayer or flt.sublayer_name or flt.layer.default_sublayer
-    sub = store.find_sublayer(ref)
-    check_reference(store, session, mine, ObjectKind.SUBLAYER, sub)
-    return sub
+def _sublayer_of(store: Store, flt: Filter) -> Sublayer:
+    """The filter's sublayer (default: its layer's)."""
+    return store.find_sublayer(flt.sublayer or flt.sublayer_name or flt.layer.default_sublayer)
 
 
-def _callout_for(store: Store, flt: Filter, session: uuid.UUID, mine: Lifetime) -> Callout | None:
-    """The filter's callout when its action calls one, checked as a reference."""
+def _callout_of(store: Store, flt: Filter) -> Callout | None:
+    """The filter's callout when its action calls one, at the filter's layer."""
     named = flt.callout is not None or bool(flt.callout_name)
     if not flt.action.is_callout:
         if named:
@@ -168,8 +171,29 @@ def _callout_for(store: Store, flt: Filter, session: uuid.UUID, mine: Lifetime) 
             f"callout {callout.name!r} applies to {callout.layer.short_name}, "
             f"not {flt.layer.short_name}"
         )
-    check_reference(store, session, mine, ObjectKind.CALLOUT, callout)
     return callout
+
+
+def _references(
+    store: Store, flt: Filter, session: uuid.UUID, mine: Lifetime
+) -> tuple[Sublayer, Callout | None, Provider | None]:
+    """The sublayer, callout and provider a filter refers to, each checked as a reference.
+
+    Every reference is found before any lifetime is compared, so a missing or misplaced object
+    is reported before a lifetime clash (BFE's order between the two is undocumented; ours).
+    """
+    sub = _sublayer_of(store, flt)
+    callout = _callout_of(store, flt)
+    provider = _provider_of(store, flt.provider, flt.provider_name)
+    refs = (
+        (ObjectKind.SUBLAYER, sub),
+        (ObjectKind.CALLOUT, callout),
+        (ObjectKind.PROVIDER, provider),
+    )
+    for kind, obj in refs:
+        if obj is not None:
+            check_reference(store, session, mine, kind, obj)
+    return sub, callout, provider
 
 
 def admit_filter(
@@ -187,9 +211,7 @@ def admit_filter(
         raise AlreadyExistsError(f"a filter with key {{{key}}} already exists")
     check_filter_flags(flt.flags, flt.action)
     mine = new_lifetime(dynamic, bool(flt.flags & FilterFlag.PERSISTENT))
-    sub = _sublayer_for(store, flt, session, mine)
-    callout = _callout_for(store, flt, session, mine)
-    provider = provider_for(store, flt.provider, flt.provider_name, session, mine)
+    sub, callout, provider = _references(store, flt, session, mine)
     conditions = tuple(resolve(flt.layer, c) for c in flt.conditions)
     return replace(
         flt,
