@@ -17,16 +17,20 @@ condition that kept each from matching.
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from wfpsim.analysis.whatif import WhatIf, explore
 from wfpsim.engine import Engine
+from wfpsim.errors import WfpError
 from wfpsim.objects import Action
 from wfpsim.stack import Stack
-from wfpsim.stack.journey import Journey, Step
+from wfpsim.stack.journey import Alternative, Journey, Step
 from wfpsim.trace import Effect
+from wfpsim.unknown import UnknownCallout, possible_answers
 
 __all__ = ["FlowExplanation", "explain_flow"]
 
@@ -56,6 +60,21 @@ def _layer_row(step: Step) -> dict[str, Any]:
     }
 
 
+def _depends_row(step: Step) -> dict[str, Any]:
+    """``{"depends": [{"if", "action", "verdict"}]}`` where unknown callouts are asked."""
+    if not step.depends:
+        return {}
+    rows = [
+        {
+            "if": [{"callout": c, "returns": r} for c, r in alt.answers],
+            "action": alt.action,
+            "verdict": alt.verdict,
+        }
+        for alt in step.depends
+    ]
+    return {"result": step.result, "depends": rows}
+
+
 def _missed(step: Step) -> list[dict[str, Any]]:
     """Filters that could have decided here (PERMIT, BLOCK, terminating callouts) but did not
     match, with the condition that failed."""
@@ -74,22 +93,90 @@ def _missed(step: Step) -> list[dict[str, Any]]:
     return rows
 
 
+def unknown_asked(engine: Engine, step: Step) -> list[uuid.UUID]:
+    """The unknown callouts asked at a step with the write right and a choice of answers (keys,
+    in call order). Only the filters that matched are looked at: no full trace is built."""
+    keys: list[uuid.UUID] = []
+    for st in step.classification.matched_steps():
+        if st.callout is None or not st.callout.had_write_right:
+            continue
+        try:
+            flt = engine.filter(st.filter_id)
+        except WfpError:  # deleted since (a journey kept from another engine state)
+            continue
+        reg = engine.registry.get(flt.callout) if flt.callout is not None else None
+        unknown = reg is not None and isinstance(reg.classify, UnknownCallout)
+        if unknown and len(possible_answers(flt.action_type)) > 1 and flt.callout not in keys:
+            keys.append(flt.callout)  # type: ignore[arg-type]
+    return keys
+
+
+def annotate(engine: Engine, whatif: WhatIf[Journey]) -> Journey:
+    """The first branch's journey, carrying what every other answer of the unknown callouts
+    leads to: :attr:`Journey.possible` and, on each step where one is asked, :attr:`Step.depends`.
+
+    A step's alternatives come from the branches that reach the same step (same index, layer and
+    event) with the same answers from the unknown callouts asked before it: one alternative per
+    answer of the callouts asked there, with this layer's action and the journey's verdict
+    (``DEPENDS`` when callouts asked later decide it). With ``callouts="permit"`` or ``"block"``
+    the answers are assumed, not unknown: the journey is returned as it ran.
+    """
+    first = whatif.first
+    journey = first.result
+    if whatif.mode != "unknown":
+        return journey
+    names = {r.key: r.name for b in whatif.branches for r in b.answers}
+    told = [{r.key: r.answer for r in b.answers} for b in whatif.branches]
+    before: set[uuid.UUID] = set()
+    steps = []
+    for i, step in enumerate(journey.steps):
+        asked = [k for k in unknown_asked(engine, step) if k in names]
+        if not asked:
+            steps.append(step)
+            continue
+        fixed = before - set(asked)
+        found: dict[tuple[tuple[str, str], ...], tuple[set[str], set[str]]] = {}
+        for branch, answers in zip(whatif.branches, told, strict=True):
+            other = branch.result.steps
+            same = i < len(other) and (other[i].layer, other[i].event) == (step.layer, step.event)
+            if not same or any(answers.get(k) != told[0].get(k) for k in fixed):
+                continue
+            cond = tuple((names[k], answers.get(k, "?")) for k in asked)
+            actions, verdicts = found.setdefault(cond, (set(), set()))
+            actions.add(other[i].action.name)
+            verdicts.add(branch.verdict)
+        depends = tuple(
+            Alternative(cond, " or ".join(sorted(a)), v.pop() if len(v) == 1 else "DEPENDS")
+            for cond, (a, v) in found.items()
+        )
+        steps.append(dataclasses.replace(step, depends=depends))
+        before.update(asked)
+    possible = [
+        Alternative(tuple((c["callout"], c["returns"]) for c in b.condition()), "", b.verdict)
+        for b in whatif.branches
+    ]
+    if not whatif.complete:
+        possible.append(Alternative((), "", "DEPENDS"))
+    return dataclasses.replace(journey, steps=steps, possible=tuple(possible))
+
+
 @dataclass(frozen=True, slots=True)
 class FlowExplanation:
-    """A flow's verdict on a policy, every branch of it, and the journey behind each."""
+    """A flow's verdict on a policy, every branch of it, and the journey behind each.
+
+    ``journey`` is the run where every unknown callout gave its first (default) answer, carrying
+    the others (:func:`annotate`): hand it to the player or ``export_html`` and the steps that
+    depend on an unknown callout show as DEPENDS.
+    """
 
     description: str
     whatif: WhatIf[Journey]
+    journey: Journey
 
     @property
     def verdict(self) -> str:
         """PERMIT, BLOCK, DROP or DEPENDS."""
         return self.whatif.verdict
-
-    @property
-    def journey(self) -> Journey:
-        """The journey with every unknown callout giving its first (default) answer."""
-        return self.whatif.first.result
 
     def deciding_step(self) -> Step | None:
         """The step that decided: the blocking one, or for a permitted flow the authorizing ALE
@@ -112,7 +199,7 @@ class FlowExplanation:
             "decided_by": decided.classification.filter_name if decided else None,
             "filter_id": decided.classification.filter_id if decided else None,
             "possible": self.whatif.possible(),
-            "layers": [_layer_row(s) | {"missed": _missed(s)} for s in j.steps],
+            "layers": [_layer_row(s) | _depends_row(s) | {"missed": _missed(s)} for s in j.steps],
         }
 
     def text(self) -> str:
@@ -120,7 +207,10 @@ class FlowExplanation:
         j = self.journey
         lines = [f"{self.description}", f"verdict: {self.whatif.text()}"]
         if self.verdict == "DEPENDS":
-            lines.append("the journey below is the one where every unknown callout permits:")
+            lines.append(
+                "the journey below is the one where every unknown callout gives its first "
+                "answer (PERMIT; CONTINUE for inspection callouts):"
+            )
         decided = self.deciding_step()
         if decided is not None:
             by = decided.classification.filter_name
@@ -131,11 +221,16 @@ class FlowExplanation:
                 head = f"{c.action.name} by {c.filter_name!r} ({c.decision.strength()})"
             else:
                 head = f"{c.action.name} (no filter decided)"
+            if step.result == "DEPENDS":
+                head = f"DEPENDS — here {head}"
             lines.append(f"{n:3}. {step.layer} [{step.event}]: {head}")
             if c.filter_id or c.action == Action.BLOCK:
                 lines += [f"       {line}" for line in c.explain().splitlines()[1:]]
-            missed = _missed(step)
-            if missed and (c.action == Action.BLOCK or step is decided):
+            for alt in step.depends if step.result == "DEPENDS" else ():
+                lines.append(f"       if {alt.condition()}: {alt.action}, journey {alt.verdict}")
+            asked = c.action == Action.BLOCK or step is decided
+            missed = _missed(step) if asked else []  # the full trace only where it is shown
+            if missed:
                 lines.append("       filters that could have decided, and why they did not match:")
                 for row in missed[:NEAREST]:
                     lines.append(f"         - {row['name']!r} ({row['action']}): {row['failed']}")
@@ -182,4 +277,4 @@ def explain_flow(
     whatif = explore(run, lambda j: str(j.verdict), mode=callouts)
     who = f" ({app})" if app else ""
     description = f"{kind} {direction} {local} -> {remote}{who}"
-    return FlowExplanation(description, whatif)
+    return FlowExplanation(description, whatif, annotate(engine, whatif))

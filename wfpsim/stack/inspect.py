@@ -21,12 +21,12 @@ def journey_table(journey: Journey) -> Table:
     for s in journey.steps:
         c = s.classification
         who = c.filter_name or ""
-        rows.append((str(s.index), s.layer, s.event, s.side, c.action.name, who, s.note))
+        rows.append((str(s.index), s.layer, s.event, s.side, s.result, who, s.note))
     title = f"{journey.kind.upper()} {journey.direction.value} {journey.local} -> {journey.remote}"
     return Table(
         ("#", "layer", "event", "side", "result", "decided by", "note"),
         tuple(rows),
-        f"{title}: {journey.verdict}",
+        f"{title}: {journey.result}",
     )
 
 
@@ -90,4 +90,23 @@ def step_report(step: Step) -> str:
     else:
         lines.append(f"layer_data: {type(step.layer_data).__name__ if step.layer_data else 'NULL'}")
     lines.append("decision: " + c.explain().replace("\n", "\n  "))
+    if step.depends:
+        lines.append(depends_text(step))
     return "\n".join(lines)
+
+
+def depends_text(step: Step) -> str:
+    """The unknown callouts asked at a step: what this layer and the journey come to per answer.
+
+    ``DEPENDS`` heads it when the answers change this layer's action; otherwise the callouts
+    were asked but their answer makes no difference here.
+    """
+    if step.result == "DEPENDS":
+        head = (
+            f"DEPENDS: unknown callouts decide at {step.layer}; the decision above is the one "
+            "where each gives its first answer. Per answer:"
+        )
+    else:
+        head = f"unknown callouts asked at {step.layer}, to no effect here ({step.action.name}):"
+    rows = [f"  if {a.condition()}: {a.action} here, journey {a.verdict}" for a in step.depends]
+    return "\n".join([head, *rows])

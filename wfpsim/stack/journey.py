@@ -34,6 +34,33 @@ class Verdict(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Alternative:
+    """What a step, or a whole journey, comes to when unknown callouts answer one way.
+
+    A dump names third-party callouts but holds none of their code (:mod:`wfpsim.unknown`):
+    :func:`wfpsim.analysis.flows.explain_flow` tries every answer they may give and records, on
+    each step where one is asked and on the journey, one alternative per combination of answers.
+
+    Attributes:
+        answers: ``(callout, returns)`` pairs: the unknown callouts and what they answer. Empty,
+            with verdict ``DEPENDS``, for the combinations the exploration had no time to try.
+        action: the layer's action at the step with these answers (``""`` for a journey).
+        verdict: the journey's verdict with these answers (``DEPENDS`` when unknown callouts
+            asked later decide it).
+    """
+
+    answers: tuple[tuple[str, str], ...]
+    action: str
+    verdict: str
+
+    def condition(self) -> str:
+        """``edr (STREAM_V4) -> BLOCK``: the answers in words."""
+        if not self.answers:
+            return "other answers (not tried: too many combinations)"
+        return ", ".join(f"{callout} -> {returns}" for callout, returns in self.answers)
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One crossing of one layer."""
 
@@ -50,11 +77,18 @@ class Step:
     side: str = ""
     outcome: str = ""
     note: str = ""
+    #: Unknown callouts asked here: what this layer and the journey come to for each answer.
+    depends: tuple[Alternative, ...] = ()
 
     @property
     def action(self) -> Action:
         """The classification's action at this layer."""
         return self.classification.action
+
+    @property
+    def result(self) -> str:
+        """The action's name, or ``DEPENDS`` when unknown callouts' answers change it here."""
+        return "DEPENDS" if len({a.action for a in self.depends}) > 1 else self.action.name
 
     @property
     def blocked(self) -> bool:
@@ -82,6 +116,18 @@ class Journey:
     decided_at: str | None = None
     decided_by: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: On a machine with unknown callouts: every combination of their answers and its verdict.
+    possible: tuple[Alternative, ...] = ()
+
+    @property
+    def result(self) -> str:
+        """PERMIT, BLOCK or DROP — or ``DEPENDS`` when unknown callouts' answers change it.
+
+        :attr:`verdict` is the verdict of this run (every unknown callout giving its first
+        answer); :attr:`possible` lists the others.
+        """
+        verdicts = {a.verdict for a in self.possible}
+        return "DEPENDS" if len(verdicts) > 1 or "DEPENDS" in verdicts else self.verdict.value
 
     @property
     def layers(self) -> list[str]:
@@ -140,10 +186,13 @@ class Journey:
     def describe(self) -> str:
         """One line per step: layer, event, result."""
         head = f"{self.kind.upper()} {self.direction.value} {self.local} -> {self.remote}"
-        lines = [f"{head}: {self.verdict}"]
+        lines = [f"{head}: {self.result}"]
         for s in self.steps:
             who = f" by {s.classification.filter_name!r}" if s.classification.filter_name else ""
             extra = f" — {s.note}" if s.note else ""
-            lines.append(f"  {s.index:>2} {s.layer:<34} {s.event:<28} {s.action.name}{who}{extra}")
+            lines.append(f"  {s.index:>2} {s.layer:<34} {s.event:<28} {s.result}{who}{extra}")
+            if s.result == "DEPENDS":
+                for a in s.depends:
+                    lines.append(f"       if {a.condition()}: {a.action}, journey {a.verdict}")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)

@@ -66,6 +66,11 @@ function wfpRender({ model, el }) {
     }, (err) => wfpGraphvizFailed(map, err));
   }
   const evs = model.get("events"), items = [], heads = [];
+  const depends = evs.some((e) => e.result === "depends");
+  const picks = depends ? PICKS.concat(["DEPENDS"]) : PICKS;
+  if (depends)
+    q(".wfp-legend i[data-r='unknown']").insertAdjacentHTML(
+      "beforebegin", '<i data-r="depends"></i>DEPENDS (an unknown callout decides) ');
   evs.forEach((e, i) => {
     if (!heads[e.journey]) {
       const h = document.createElement("li");
@@ -127,7 +132,7 @@ function wfpRender({ model, el }) {
     let h = "";
     if (ch && f.hidden)
       h = '<span class="wfp-ask">Your prediction:</span> ' +
-        PICKS.map((p) => '<button data-p="' + p + '">' + p + "</button>").join(" ");
+        picks.map((p) => '<button data-p="' + p + '">' + p + "</button>").join(" ");
     if (ch && f.feedback)
       h += '<div class="wfp-fb wfp-' + (f.right ? "ok" : "no") + '">' + esc(f.feedback) + "</div>";
     if (ch && !h) h = '<span class="wfp-ask">Step on to the next prediction.</span>';

@@ -34,6 +34,7 @@ from wfpsim.stack.journey import Journey, Step
 from wfpsim.stack.packets import Packet, decode, hexdump
 from wfpsim.trace import ABSORB, Classification, Effect
 from wfpsim.values import DataType, format_ipv4
+from wfpsim.viz.depends import ALTERNATIVES, depends_html
 from wfpsim.viz.stackmap import journey_pairs, node_id, stack_dot
 
 #: Bytes of ``layer_data`` shown in the inspector's hex dump (the rest is counted, not shown).
@@ -43,9 +44,10 @@ QUIET_ROWS = 3
 #: What the decision part of the inspector says while the verdict is hidden.
 ASK_HTML = (
     '<p class="w-ask">What happens at this layer? Predict: PERMIT, BLOCK, NONE (no filter '
-    "decides) or DROP (a discard layer) — then the arbitration is revealed.</p>"
+    "decides) or DROP (a discard layer) — on a real machine's dump also DEPENDS (an unknown "
+    "callout decides) — then the arbitration is revealed.</p>"
 )
-_SEVERITY = {"none": 0, "permit": 1, "discard": 2, "block": 3}
+_SEVERITY = {"none": 0, "permit": 1, "depends": 2, "discard": 3, "block": 4}
 
 
 def as_list(journeys: Journey | Iterable[Journey]) -> list[Journey]:
@@ -111,15 +113,19 @@ def base_svg(journeys: Journey | Iterable[Journey]) -> str:
 
 
 def result_class(step: Step) -> str:
-    """``permit``, ``block``, ``none`` (no decision) or ``discard`` (a discard layer)."""
+    """``permit``, ``block``, ``none`` (no decision), ``discard`` (a discard layer) or
+    ``depends`` (unknown callouts' answers change the action here: :attr:`Step.result`)."""
     if step.is_discard:
         return "discard"
+    if step.result == "DEPENDS":
+        return "depends"
     return {Action.PERMIT: "permit", Action.BLOCK: "block"}.get(step.action, "none")
 
 
 def label(step: Step, hidden: bool = False) -> str:
-    """The event-list label: ``#4 OUTBOUND_TRANSPORT_V4 · SYN · PERMIT`` (``?`` if hidden)."""
-    return f"#{step.index} {step.layer} · {step.event} · {'?' if hidden else step.action.name}"
+    """The event-list label: ``#4 OUTBOUND_TRANSPORT_V4 · SYN · PERMIT`` (``?`` if hidden;
+    ``DEPENDS`` where unknown callouts decide)."""
+    return f"#{step.index} {step.layer} · {step.event} · {'?' if hidden else step.result}"
 
 
 def events(journeys: Journey | Iterable[Journey]) -> list[dict[str, Any]]:
@@ -130,7 +136,7 @@ def events(journeys: Journey | Iterable[Journey]) -> list[dict[str, Any]]:
     """
     out = []
     for ji, j in enumerate(as_list(journeys)):
-        head = {"journey": ji, "title": _title(j), "verdict": j.verdict}
+        head = {"journey": ji, "title": _title(j), "verdict": j.result}
         out += [
             {"label": label(s), "masked": label(s, True), "step": si, "result": result_class(s)}
             | head
@@ -141,14 +147,17 @@ def events(journeys: Journey | Iterable[Journey]) -> list[dict[str, Any]]:
 
 def accepted(step: Step) -> list[str]:
     """The predictions counted right for a step (``NONE`` covers both kinds of no decision)."""
-    action = step.action.name
-    right = [action] if action in ("PERMIT", "BLOCK") else ["NONE", action]
+    action = step.result
+    right = [action] if action in ("PERMIT", "BLOCK", "DEPENDS") else ["NONE", action]
     return [*right, "DROP"] if step.is_discard else right
 
 
 def outcome(step: Step) -> str:
     """One sentence: what happened at this step and why."""
     c = step.classification
+    if step.result == "DEPENDS":
+        ways = "; ".join(f"if {a.condition()}: {a.action}" for a in step.depends[:ALTERNATIVES])
+        return f"DEPENDS: unknown callouts decide at {step.layer} — {ways}."
     if not step.is_discard:
         return headline(c)
     who = f" by {c.filter_name!r}" if c.filter_name else ""
@@ -328,12 +337,23 @@ def decision_html(step: Step, journey: Journey, last: bool) -> str:
     c = step.classification
     why = "".join(f"<li>{_e(line)}</li>" for line in c.explain().splitlines())
     parts = [arbitration_html(c), classify_out_html(c), _box("why", "Why", f"<ul>{why}</ul>")]
+    if step.depends:
+        parts.insert(0, depends_html(step))
     if step.outcome:  # what happened next may give the verdict away: hidden with it
         parts.insert(0, f'<p class="w-note">{_e(step.outcome)}</p>')
     if last:
         at = f" at {journey.decided_at}" if journey.decided_at else ""
         by = f" by {journey.decided_by!r}" if journey.decided_by else ""
-        lines = [f"<p><b>Journey verdict: {_e(journey.verdict)}</b>{_e(at + by)}</p>"]
+        if journey.result == "DEPENDS":
+            at = by = ""
+        lines = [f"<p><b>Journey verdict: {_e(journey.result)}</b>{_e(at + by)}</p>"]
+        if journey.result == "DEPENDS":
+            lines += [
+                f"<p>{_e(a.verdict)} if {_e(a.condition())}</p>"
+                for a in journey.possible[:ALTERNATIVES]
+            ]
+            if len(journey.possible) > ALTERNATIVES:
+                lines.append(f"<p>… {len(journey.possible) - ALTERNATIVES} more combinations</p>")
         lines += [f"<p>{_e(n)}</p>" for n in journey.notes]
         lines += [f"<p>log: <code>{_e(x)}</code></p>" for x in journey.log]
         parts.append(f'<div class="w-end">{"".join(lines)}</div>')
@@ -386,7 +406,7 @@ def frame(
     marks[node] = f"cur {result_class(step)}"
     last = step_index == len(journey.steps) - 1
     out: dict[str, Any] = {"position": position, "journey": journey_index, "step": step_index}
-    out |= {"label": label(step), "verdict": step.action.name, "result": result_class(step)}
+    out |= {"label": label(step), "verdict": step.result, "result": result_class(step)}
     out |= {"node": node, "hop": hop, "marks": marks, "inspector": inspector_html(step)}
     out |= {"decision": decision_html(step, journey, last), "accept": accepted(step)}
     return out | {"outcome": outcome(step), "hidden": False, "last": last}

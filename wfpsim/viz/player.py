@@ -29,6 +29,7 @@ PREDICTIONS = {
     "NONE": "no filter decides (NONE or NONE_NO_MATCH): it passes",
     "NONE_NO_MATCH": "no filter matches at all",
     "DROP": "the stack discards it here (a discard layer)",
+    "DEPENDS": "an unknown callout decides: the result depends on what its driver answers",
 }
 #: Feedback after a prediction; ``{prediction}`` and ``{outcome}`` are filled in.
 TEXTS = {
@@ -82,6 +83,13 @@ PLAYER_CSS = """
 .wfp-player [data-r="none"] { --c: #1565c0; }
 .wfp-player [data-r="discard"] { --c: #ef6c00; }
 .wfp-player [data-r="unknown"] { --c: #8e24aa; }
+.wfp-player [data-r="depends"] { --c: #00897b; }
+.wfp-player .w-depends { margin: 3px 0 6px; padding: 5px 8px; border: 2px dashed #00897b;
+  border-radius: 6px; background: #e0f2f1; }
+.wfp-player .w-depends p { margin: 2px 0 4px; }
+.wfp-player .w-badge { display: inline-block; padding: 0 6px; border-radius: 4px;
+  background: #00897b; color: #fff; font: 700 11.5px/1.6 var(--wfp-sans); letter-spacing: 0.04em; }
+.wfp-player .w-act[data-r] { color: var(--c); font-weight: 700; }
 .wfp-player .wfp-legend { margin-top: 6px; color: #607d8b; font-size: 12px; }
 .wfp-player .wfp-legend i { margin: 0 3px 0 8px; }
 .wfp-player .wfp-quiz { border: 1px solid #ce93d8; background: #faf4fc; border-radius: 6px;
@@ -125,6 +133,8 @@ PLAYER_CSS = """
 .wfp-player .wfp-map g.node[data-w~="none"] > path { stroke: #1565c0; fill: #e3f2fd; }
 .wfp-player .wfp-map g.node[data-w~="discard"] > path { stroke: #ef6c00; fill: #fff3e0; }
 .wfp-player .wfp-map g.node[data-w~="unknown"] > path { stroke: #8e24aa; fill: #f3e5f5; }
+.wfp-player .wfp-map g.node[data-w~="depends"] > path { stroke: #00897b; fill: #e0f2f1;
+  stroke-dasharray: 6 3; }
 .wfp-player .wfp-map g.node[data-w~="cur"] > path { stroke-width: 4.5px;
   filter: drop-shadow(0 0 6px rgba(255, 143, 0, 0.9)); }
 .wfp-player .wfp-map g.node[data-w~="cur"][data-w~="permit"] > path { fill: #a5d6a7; }
@@ -132,6 +142,7 @@ PLAYER_CSS = """
 .wfp-player .wfp-map g.node[data-w~="cur"][data-w~="none"] > path { fill: #90caf9; }
 .wfp-player .wfp-map g.node[data-w~="cur"][data-w~="discard"] > path { fill: #ffcc80; }
 .wfp-player .wfp-map g.node[data-w~="cur"][data-w~="unknown"] > path { fill: #e1bee7; }
+.wfp-player .wfp-map g.node[data-w~="cur"][data-w~="depends"] > path { fill: #80cbc4; }
 .wfp-player .wfp-map g.node[data-w~="cur"] text { font-weight: 700; }
 .wfp-player .wfp-map g.edge[data-w~="seen"] path { stroke: #78909c; stroke-width: 1.8px; }
 .wfp-player .wfp-map g.edge[data-w~="seen"] polygon { stroke: #78909c; fill: #78909c; }
