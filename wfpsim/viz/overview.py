@@ -6,7 +6,8 @@ table instead: one row per layer that holds filters (in run-time id order), one 
 sublayer that holds filters (highest weight first, with its weight), and in each cell how many
 PERMIT, BLOCK and callout filters sit there — callout cells marked, since that is where unknown
 drivers can change a verdict. Drill down into a layer with
-:func:`wfpsim.viz.weights.weight_graph`.
+:func:`wfpsim.viz.weights.weight_graph`, or in a notebook with :func:`machine_explorer`: the
+overview, its layers as a clickable list, and the chosen layer's weight graph.
 
 >>> from wfpsim.runner import build, find
 >>> from wfpsim.scenario import load
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from wfpsim.catalog import Layer
 from wfpsim.catalog import layer as find_layer
@@ -26,7 +28,7 @@ from wfpsim.engine import Engine
 from wfpsim.objects import Action, Sublayer
 from wfpsim.viz.svg import FONT, Picture, colors, html, shorten
 
-__all__ = ["LayerCounts", "counts", "machine_overview"]
+__all__ = ["LayerCounts", "counts", "machine_explorer", "machine_overview"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,3 +118,24 @@ def machine_overview(engine: Engine, title: str = "") -> Picture:
         f"  table [label={table}];\n}}\n"
     )
     return Picture(source)
+
+
+def machine_explorer(engine: Engine, layer: str | None = None, max_filters: int = 40) -> Any:
+    """A notebook widget to drill down: the overview, the layers holding filters as a list to
+    click, and the chosen layer's weight graph (with a sublayer choice).
+
+    Args:
+        engine: the machine (a scenario's or an imported dump's engine).
+        layer: the layer shown first (default: the one with the most filters).
+        max_filters: filters drawn per sublayer before the rest are summed up.
+
+    Returns:
+        A :class:`wfpsim.viz.explorer.MachineExplorer` (an ``ipywidgets`` box); display it, click
+        a layer, or call its ``select(layer, sublayer)``.
+
+    Raises:
+        InvalidParameterError: ``layer`` holds no filter on this machine.
+    """
+    from wfpsim.viz.explorer import MachineExplorer
+
+    return MachineExplorer(engine, layer, max_filters)
