@@ -93,6 +93,18 @@ def test_engine_never_imports_viz() -> None:
                 assert not _is_viz(name), (path, name)
 
 
+def test_the_engine_never_imports_the_analysis_layer() -> None:
+    """wfpsim.analysis (explain, lint, diff, what-if) sits above the engine: no engine module
+    imports it; only the CLI's command table, the viz and the exercise checks read it."""
+    above = {"analysis", "viz", "exercise"}
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE)
+        if above & set(rel.parts) or rel == Path("cli.py"):
+            continue
+        for name, _top in imports(path):
+            assert not name.startswith("wfpsim.analysis"), (path, name)
+
+
 def test_the_import_scanner_sees_every_kind_of_import(tmp_path: Path) -> None:
     """The scanner above finds nested, relative and importlib imports (so the rule can fail)."""
     mod = tmp_path / "probe.py"
