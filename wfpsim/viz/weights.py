@@ -26,6 +26,7 @@ import itertools
 import re
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from wfpsim.catalog import Layer, layers
 from wfpsim.catalog import layer as find_layer
@@ -268,6 +269,185 @@ def _layers_to_draw(engine: Engine, layer: Layer | str | int | None) -> list[Lay
     return [la for la in layers() if la in used]
 
 
+@dataclass(frozen=True, slots=True)
+class _View:
+    """What :func:`weight_graph` was asked to draw, its arguments resolved once."""
+
+    engine: Engine
+    wanted: uuid.UUID | None  # only this sublayer's key
+    only: str  # that sublayer's name ("" for every sublayer)
+    full: frozenset[uuid.UUID]  # sublayers drawn in full
+    search: str | None  # as given, for the notes
+    needle: str | None  # lower case, for matching
+    max_filters: int
+    slugs: dict[uuid.UUID, str]
+
+
+#: A column under a layer: the sublayer, its place in the evaluation order (None when the layer
+#: is empty) and the filters drawn in it.
+_Column = tuple[Sublayer, int | None, list[Filter]]
+
+
+def _check_max_filters(max_filters: object) -> int:
+    if isinstance(max_filters, bool) or not isinstance(max_filters, int) or max_filters < 0:
+        raise InvalidParameterError(
+            f"max_filters={max_filters!r} is not valid; use a whole number ≥ 0 "
+            "(filters drawn per sublayer before the rest are summed up as '+N more')"
+        )
+    return max_filters
+
+
+def _view(
+    engine: Engine,
+    sublayer: str | uuid.UUID | None,
+    search: str | None,
+    max_filters: int,
+    expand: Iterable[str | uuid.UUID],
+) -> _View:
+    """The arguments checked and resolved (sublayer names to keys, the search to lower case)."""
+    limit = _check_max_filters(max_filters)
+    chosen = engine.sublayer(sublayer) if sublayer is not None else None
+    return _View(
+        engine=engine,
+        wanted=chosen.key if chosen is not None else None,
+        only=chosen.name if chosen is not None else "",
+        full=frozenset(_expand_keys(engine, expand)),
+        search=search,
+        needle=search.lower() if search is not None else None,
+        max_filters=limit,
+        slugs=_slugs(engine),
+    )
+
+
+def _header() -> list[str]:
+    """The graph's opening lines: graph, node and edge defaults and the legend."""
+    return [
+        'digraph "weight graph" {',
+        f'  graph [id="weights", fontname={quote(FONT)}, rankdir=TB, ordering=out, '
+        'nodesep=0.25, ranksep=0.3, charset="UTF-8", bgcolor="white", '
+        'tooltip="WFP weight graph"];',
+        f"  node [fontname={quote(FONT)}, fontsize=10, shape=box, "
+        'style="rounded,filled", margin="0.12,0.06"];',
+        '  edge [color="#90a4ae", arrowsize=0.6];',
+        "  " + _legend() + ";",
+    ]
+
+
+def _columns(view: _View, la: Layer) -> tuple[list[_Column], int]:
+    """The columns to draw at a layer and the number of filters the layer holds.
+
+    Only the chosen sublayer and the filters matching the search are kept; a layer with no
+    filter at all (and no search) shows its sublayers, to say where filters could go.
+    """
+    order = view.engine.evaluation_order(la)
+    total = sum(len(fl) for _, fl in order)
+    columns: list[_Column] = []
+    for position, (sub, fl) in enumerate(order, start=1):
+        if view.wanted is not None and sub.key != view.wanted:
+            continue
+        if view.needle is not None:
+            fl = [f for f in fl if _matches(view.engine, f, view.needle)]
+        if fl:
+            columns.append((sub, position, fl))
+    if not total and view.needle is None:  # an empty layer: show where filters could go
+        subs = [s for s in view.engine.sublayers() if view.wanted is None or s.key == view.wanted]
+        columns = [(s, None, list[Filter]()) for s in subs]
+    return columns, total
+
+
+def _chain_edges(chain: Sequence[str]) -> list[str]:
+    """The edges holding a column together, top to bottom ("+N more" boxes hang loose)."""
+    out = []
+    for a, b in itertools.pairwise(chain):
+        loose = " style=dashed, arrowhead=none," if b.startswith("more-") else ""
+        out.append(f"    {quote(a)} -> {quote(b)} [{loose} weight=10];")
+    return out
+
+
+def _column(view: _View, la: Layer, column: _Column, total: int) -> tuple[list[str], list[str]]:
+    """One sublayer's cluster: its header, its filters and "+N more" boxes.
+
+    Returns the DOT lines and the chain of node ids from the header down.
+    """
+    sub, rank, fl = column
+    base = f"{la.short_name}-{view.slugs[sub.key]}"
+    sl_id = f"sl-{base}"
+    out = [
+        f"    subgraph {quote('cluster_' + sl_id)} {{",
+        f'      graph [id="cluster-{sl_id}", label="", style="rounded,filled", '
+        'fillcolor="white", color="#cfd8dc"];',
+        "      " + _sublayer_node(sl_id, sub, rank, len(fl) if total else None) + ";",
+    ]
+    limit = len(fl) if sub.key in view.full else view.max_filters
+    chain = [sl_id]
+    for flt in fl[:limit]:
+        out.append("      " + _filter_node(view.engine, flt) + ";")
+        chain.append(f"f-{flt.filter_id}")
+    for node_id, line in _more_nodes(base, fl[limit:], sub):
+        out.append("      " + line + ";")
+        chain.append(node_id)
+    out.append("    }")
+    return out, chain
+
+
+def _empty_note(view: _View, la: Layer, layer_id: str) -> tuple[list[str], str]:
+    """The note under a layer where nothing is left to draw, and its id."""
+    note_id = f"empty-{la.short_name}"
+    if view.needle is not None:
+        what = f"no filter matches {view.search!r}"
+    else:
+        what = f"sublayer {view.only!r} holds no filter at this layer"
+    lines = ["    " + _note(note_id, what) + ";", f"    {quote(layer_id)} -> {quote(note_id)};"]
+    return lines, note_id
+
+
+def _layer_cluster(
+    view: _View, la: Layer, columns: list[_Column], total: int
+) -> tuple[list[str], str]:
+    """A layer's cluster: its box and one column per sublayer.
+
+    Returns the DOT lines and the id of the lowest node of its tallest column, the node the
+    next layer is placed under.
+    """
+    layer_id = f"layer-{la.short_name}"
+    shown = sum(len(fl) for _, _, fl in columns)
+    out = [
+        f"  subgraph {quote('cluster_' + la.short_name)} {{",
+        f'    graph [id="cluster-{la.short_name}", label="", style="rounded,filled", '
+        'fillcolor="#fafafa", color="#b0bec5"];',
+        "    " + _layer_node(la, shown, total, view.search) + ";",
+    ]
+    tail, tallest = layer_id, 0
+    if not columns:
+        lines, tail = _empty_note(view, la, layer_id)
+        out += lines
+    previous = layer_id
+    for column in columns:
+        lines, chain = _column(view, la, column, total)
+        out += lines
+        sl_id = chain[0]
+        if total:  # columns side by side under the layer
+            out.append(f"    {quote(layer_id)} -> {quote(sl_id)} [penwidth=1.4];")
+        else:  # an empty layer: the sublayers one below the other, in order
+            out.append(f"    {quote(previous)} -> {quote(sl_id)} [style=dotted];")
+            previous = sl_id
+        out += _chain_edges(chain)
+        if len(chain) > tallest or not total:
+            tail, tallest = chain[-1], len(chain)
+    out.append("  }")
+    return out, tail
+
+
+def _nothing_drawn(view: _View) -> list[str]:
+    """The note shown when no layer has anything to draw."""
+    what = "the engine has no filters"
+    if view.needle is not None:
+        what = f"no filter matches {view.search!r}"
+    elif view.only:
+        what = f"sublayer {view.only!r} holds no filters"
+    return ["  " + _note("empty", what) + ";", '  "legend" -> "empty" [style=invis];']
+
+
 def weight_graph(
     engine: Engine,
     layer: Layer | str | int | None = None,
@@ -295,104 +475,23 @@ def weight_graph(
         InvalidParameterError: ``max_filters`` is not a whole number ≥ 0.
         LayerNotFoundError, SublayerNotFoundError: an unknown layer, sublayer or ``expand`` name.
     """
-    if isinstance(max_filters, bool) or not isinstance(max_filters, int) or max_filters < 0:
-        raise InvalidParameterError(
-            f"max_filters={max_filters!r} is not valid; use a whole number ≥ 0 "
-            "(filters drawn per sublayer before the rest are summed up as '+N more')"
-        )
-    wanted = engine.sublayer(sublayer).key if sublayer is not None else None
-    only = engine.sublayer(sublayer).name if sublayer is not None else ""
-    full = _expand_keys(engine, expand)
-    needle = search.lower() if search is not None else None
-    slugs = _slugs(engine)
-    out = [
-        'digraph "weight graph" {',
-        f'  graph [id="weights", fontname={quote(FONT)}, rankdir=TB, ordering=out, '
-        'nodesep=0.25, ranksep=0.3, charset="UTF-8", bgcolor="white", '
-        'tooltip="WFP weight graph"];',
-        f"  node [fontname={quote(FONT)}, fontsize=10, shape=box, "
-        'style="rounded,filled", margin="0.12,0.06"];',
-        '  edge [color="#90a4ae", arrowsize=0.6];',
-        "  " + _legend() + ";",
-    ]
+    view = _view(engine, sublayer, search, max_filters, expand)
+    out = _header()
     above = "legend"
     drawn = 0
     for la in _layers_to_draw(engine, layer):
-        order = engine.evaluation_order(la)
-        total = sum(len(fl) for _, fl in order)
-        columns: list[tuple[Sublayer, int | None, list[Filter]]] = []
-        for position, (sub, fl) in enumerate(order, start=1):
-            if wanted is not None and sub.key != wanted:
-                continue
-            if needle is not None:
-                fl = [f for f in fl if _matches(engine, f, needle)]
-            if fl:
-                columns.append((sub, position, fl))
-        if not total and needle is None:  # an empty layer: show where filters could go
-            subs = [s for s in engine.sublayers() if wanted is None or s.key == wanted]
-            columns = [(s, None, list[Filter]()) for s in subs]
-        shown = sum(len(fl) for _, _, fl in columns)
-        if layer is None and not shown:
+        columns, total = _columns(view, la)
+        if layer is None and not any(fl for _, _, fl in columns):
             continue
         drawn += 1
-        layer_id = f"layer-{la.short_name}"
-        out.append(f"  subgraph {quote('cluster_' + la.short_name)} {{")
-        out.append(
-            f'    graph [id="cluster-{la.short_name}", label="", style="rounded,filled", '
-            'fillcolor="#fafafa", color="#b0bec5"];'
-        )
-        out.append("    " + _layer_node(la, shown, total, search) + ";")
-        tail, tallest = layer_id, 0
-        if not columns:
-            note_id = f"empty-{la.short_name}"
-            if needle is not None:
-                what = f"no filter matches {search!r}"
-            else:
-                what = f"sublayer {only!r} holds no filter at this layer"
-            out.append("    " + _note(note_id, what) + ";")
-            out.append(f"    {quote(layer_id)} -> {quote(note_id)};")
-            tail = note_id
-        previous = layer_id
-        for sub, rank, fl in columns:
-            base = f"{la.short_name}-{slugs[sub.key]}"
-            sl_id = f"sl-{base}"
-            out.append(f"    subgraph {quote('cluster_' + sl_id)} {{")
-            out.append(
-                f'      graph [id="cluster-{sl_id}", label="", style="rounded,filled", '
-                'fillcolor="white", color="#cfd8dc"];'
-            )
-            count = len(fl) if total else None
-            out.append("      " + _sublayer_node(sl_id, sub, rank, count) + ";")
-            limit = len(fl) if sub.key in full else max_filters
-            chain = [sl_id]
-            for flt in fl[:limit]:
-                out.append("      " + _filter_node(engine, flt) + ";")
-                chain.append(f"f-{flt.filter_id}")
-            for node_id, line in _more_nodes(base, fl[limit:], sub):
-                out.append("      " + line + ";")
-                chain.append(node_id)
-            out.append("    }")
-            if total:  # columns side by side under the layer
-                out.append(f"    {quote(layer_id)} -> {quote(sl_id)} [penwidth=1.4];")
-            else:  # an empty layer: the sublayers one below the other, in order
-                out.append(f"    {quote(previous)} -> {quote(sl_id)} [style=dotted];")
-                previous = sl_id
-            for a, b in itertools.pairwise(chain):
-                loose = " style=dashed, arrowhead=none," if b.startswith("more-") else ""
-                out.append(f"    {quote(a)} -> {quote(b)} [{loose} weight=10];")
-            if len(chain) > tallest or not total:
-                tail, tallest = chain[-1], len(chain)
-        out.append("  }")
+        lines, tail = _layer_cluster(view, la, columns, total)
+        out += lines
         # outside the cluster: an edge inside would pull the node above into it
-        out.append(f"  {quote(above)} -> {quote(layer_id)} [style=invis, weight=100];")
+        out.append(
+            f"  {quote(above)} -> {quote('layer-' + la.short_name)} [style=invis, weight=100];"
+        )
         above = tail
     if not drawn:
-        what = "the engine has no filters"
-        if needle is not None:
-            what = f"no filter matches {search!r}"
-        elif only:
-            what = f"sublayer {only!r} holds no filters"
-        out.append("  " + _note("empty", what) + ";")
-        out.append('  "legend" -> "empty" [style=invis];')
+        out += _nothing_drawn(view)
     out.append("}")
     return Picture("\n".join(out) + "\n")
