@@ -33,7 +33,7 @@ from wfpsim.objects import Action
 from wfpsim.trace import Classification, Decision, Effect, FilterStep, SublayerTrace
 from wfpsim.values import display_field
 from wfpsim.viz.svg import FONT, GREY, Picture, attrs, colors, html, quote, shorten
-from wfpsim.viz.weights import css_class, ordinal
+from wfpsim.viz.weightboxes import css_class, ordinal
 
 #: Values listed in the input box before "+N more".
 MAX_VALUES = 8

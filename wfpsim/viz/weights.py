@@ -23,69 +23,26 @@ True
 from __future__ import annotations
 
 import itertools
-import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from wfpsim.catalog import Layer, layers
 from wfpsim.catalog import layer as find_layer
-from wfpsim.conditions import describe_conditions, group_by_field
 from wfpsim.engine import Engine
-from wfpsim.errors import InvalidParameterError, WfpError
-from wfpsim.objects import Action, Filter, Sublayer
-from wfpsim.viz.svg import FONT, GREY, LEGEND, Picture, attrs, colors, html, quote, shorten
-
-#: Conditions listed in a filter box before "+N more conditions".
-MAX_CONDITIONS = 3
-
-#: The order of the "+N more" boxes under a collapsed sublayer.
-ACTION_ORDER = (
-    Action.PERMIT,
-    Action.BLOCK,
-    Action.CALLOUT_TERMINATING,
-    Action.CALLOUT_UNKNOWN,
-    Action.CALLOUT_INSPECTION,
+from wfpsim.errors import InvalidParameterError
+from wfpsim.objects import Filter, Sublayer
+from wfpsim.viz.svg import FONT, Picture, quote
+from wfpsim.viz.weightboxes import (
+    callout_text,
+    filter_box,
+    layer_box,
+    legend_box,
+    more_boxes,
+    note_box,
+    slug,
+    sublayer_box,
 )
-
-_LEFT = '<BR ALIGN="LEFT"/>'
-
-
-def slug(name: str) -> str:
-    """A sublayer name as an id fragment: lower case, runs of other characters as ``-``.
-
-    >>> slug("FWPM_SUBLAYER_UNIVERSAL"), slug("VPN client (v2)")
-    ('fwpm-sublayer-universal', 'vpn-client-v2')
-    """
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "sublayer"
-
-
-def css_class(action: Action) -> str:
-    """The SVG class of an action: ``permit``, ``block``, ``callout-terminating``…
-
-    >>> css_class(Action.CALLOUT_INSPECTION)
-    'callout-inspection'
-    """
-    return action.name.lower().replace("_", "-")
-
-
-def ordinal(n: int) -> str:
-    """``1st``, ``2nd``, ``3rd``, ``4th``… ``11th``, ``21st``.
-
-    >>> [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 21)]
-    ['1st', '2nd', '3rd', '4th', '11th', '12th', '21st']
-    """
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _lines(*rows: str) -> str:
-    """HTML-label rows, each left-aligned."""
-    return _LEFT.join(rows) + _LEFT
-
-
-def _small(text: str, color: str = "#37474f", size: int = 9) -> str:
-    return f'<FONT POINT-SIZE="{size}" COLOR="{color}">{text}</FONT>'
 
 
 def _slugs(engine: Engine) -> dict[uuid.UUID, str]:
@@ -99,161 +56,10 @@ def _slugs(engine: Engine) -> dict[uuid.UUID, str]:
     return out
 
 
-def _callout_text(engine: Engine, flt: Filter) -> tuple[str, bool]:
-    """The callout's name and whether its classify functions are registered."""
-    if flt.callout is None:
-        return "", True
-    try:
-        return engine.callout(flt.callout).name, engine.is_registered(flt.callout)
-    except WfpError:
-        return str(flt.callout), False
-
-
 def _matches(engine: Engine, flt: Filter, needle: str) -> bool:
     """The filter's name, condition text or callout name contains ``needle`` (lower case)."""
-    texts = [flt.name, *(c.describe() for c in flt.conditions), _callout_text(engine, flt)[0]]
+    texts = [flt.name, *(c.describe() for c in flt.conditions), callout_text(engine, flt)[0]]
     return any(needle in t.lower() for t in texts)
-
-
-def _filter_node(engine: Engine, flt: Filter) -> str:
-    """A filter box: name, id and action, weights, conditions, callout and flags."""
-    fill, border, ink = colors(flt.action_type)
-    rows = [
-        f'<FONT POINT-SIZE="11"><B>{html(shorten(flt.name, 40))}</B></FONT>',
-        _small(f"#{flt.filter_id}  <B>{flt.action_type.name}</B>", ink, 9),
-        _small(f"weight {flt.effective_weight:#018x}", "#263238"),
-        _small(f"as given: {html(flt.weight.describe())}", "#546e7a"),
-    ]
-    conds = [describe_conditions(g) for g in group_by_field(flt.conditions).values()]
-    for text in conds[:MAX_CONDITIONS]:
-        rows.append(_small(html(shorten(text, 44)), "#263238"))
-    if len(conds) > MAX_CONDITIONS:
-        rows.append(_small(f"+{len(conds) - MAX_CONDITIONS} more conditions", "#546e7a"))
-    if not conds:
-        rows.append(_small("(no conditions: matches everything)", "#546e7a"))
-    name, registered = _callout_text(engine, flt)
-    if name:
-        rows.append(_small(f"callout: <B>{html(shorten(name, 36))}</B>", ink))
-        if not registered:
-            rows.append(_small("<B>not registered</B>", "#b71c1c"))
-    if flt.flags:
-        rows.append(_small(f"flags: {html(flt.flags.name or flt.flags)}", ink))
-    tooltip = flt.describe() + (f" → callout {name}" if name else "")
-    if name and not registered:
-        tooltip += " (not registered)"
-    node_id = f"f-{flt.filter_id}"
-    style = "rounded,filled" + (",bold" if flt.action_type in (Action.PERMIT, Action.BLOCK) else "")
-    return f"{quote(node_id)} " + attrs(
-        id=node_id,
-        label_html=_lines(*rows),
-        fillcolor=fill,
-        color=border,
-        style=style,
-        tooltip=tooltip,
-        **{"class": f"filter {css_class(flt.action_type)}"},
-    )
-
-
-def _more_nodes(base: str, hidden: Sequence[Filter], sub: Sublayer) -> list[tuple[str, str]]:
-    """One "+N more ACTION filters" box per action among the hidden filters: (id, DOT line)."""
-    out = []
-    for action in ACTION_ORDER:
-        group = [f for f in hidden if f.action_type == action]
-        if not group:
-            continue
-        fill, border, ink = colors(action)
-        node_id = f"more-{base}-{action.name}"
-        plural = "filter" if len(group) == 1 else "filters"
-        low, high = group[-1].effective_weight, group[0].effective_weight
-        span = f"{high:#x}" if low == high else f"{high:#x} … {low:#x}"
-        rows = [
-            f'<FONT POINT-SIZE="11"><B>+{len(group)} more {action.name} {plural}</B></FONT>',
-            _small(f"weights {span}", ink),
-            _small(f"expand=[{html(repr(sub.name))}] draws them all", "#546e7a"),
-        ]
-        line = f"{quote(node_id)} " + attrs(
-            id=node_id,
-            label_html=_lines(*rows),
-            fillcolor=fill,
-            color=border,
-            style="rounded,filled,dashed",
-            tooltip=f"{len(group)} more {action.name} {plural} in {sub.name}",
-            **{"class": f"more {css_class(action)}"},
-        )
-        out.append((node_id, line))
-    return out
-
-
-def _sublayer_node(node_id: str, sub: Sublayer, rank: int | None, count: int | None) -> str:
-    """A sublayer header: name, weight, built-in or added, its place in the order."""
-    kind = "built-in" if sub.builtin else "added"
-    rows = [
-        f'<FONT POINT-SIZE="12"><B>{html(shorten(sub.name, 48))}</B></FONT>',
-        _small(f"weight {sub.weight:#06x} ({sub.weight})", "#263238", 10),
-        _small(f"<I>{kind} sublayer</I>" if sub.builtin else f"<B>{kind} sublayer</B>"),
-    ]
-    if rank is not None:
-        rows.append(_small(f"evaluated {ordinal(rank)}", "#263238"))
-    if count is not None:
-        rows.append(_small(f"{count} filter{'s' if count != 1 else ''}", "#263238"))
-    fill, border = ("#eceff1", "#78909c") if sub.builtin else ("#fffde7", "#455a64")
-    return f"{quote(node_id)} " + attrs(
-        id=node_id,
-        label_html=_lines(*rows),
-        fillcolor=fill,
-        color=border,
-        penwidth="1.0" if sub.builtin else "2.0",
-        tooltip=f"sublayer {sub.name} {{{sub.key}}} weight {sub.weight:#06x}",
-        **{"class": f"sublayer {kind}"},
-    )
-
-
-def _layer_node(la: Layer, shown: int, total: int, search: str | None) -> str:
-    rid = "no run-time id" if la.id is None else f"run-time id {la.id}"
-    rows = [
-        f'<FONT POINT-SIZE="14" COLOR="white"><B>{html(la.short_name)}</B></FONT>',
-        _small(f"{html(la.name)} · {rid}", "#eceff1"),
-    ]
-    if search is not None:
-        rows.append(_small(f"{shown} of {total} filters match {html(repr(search))}", "#fff9c4"))
-    elif total:
-        rows.append(_small(f"{total} filter{'s' if total != 1 else ''}", "#eceff1"))
-    else:
-        rows.append(_small("no filters yet: the sublayers, in evaluation order", "#eceff1"))
-    node_id = f"layer-{la.short_name}"
-    return f"{quote(node_id)} " + attrs(
-        id=node_id,
-        label_html=_lines(*rows),
-        fillcolor="#37474f",
-        color="#263238",
-        tooltip=f"{la.name} {{{la.guid}}}",
-        **{"class": "layer"},
-    )
-
-
-def _legend() -> str:
-    cells = []
-    for action, words in LEGEND:
-        fill, border, _ = colors(action)
-        cells.append(f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1">{html(words)}</TD>')
-    cells.append('<TD BGCOLOR="#fffde7" COLOR="#455a64" BORDER="2">added sublayer</TD>')
-    cells.append('<TD BGCOLOR="#eceff1" COLOR="#78909c" BORDER="1"><I>built-in sublayer</I></TD>')
-    how = (
-        "Read it like BFE: sublayers left to right, highest weight first; inside each, "
-        "filters top to bottom by effective weight: the order BFE tries them in."
-    )
-    table = (
-        '<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="4"><TR><TD ROWSPAN="2"><B>Legend</B></TD>'
-        + "".join(cells)
-        + f'</TR><TR><TD COLSPAN="{len(cells)}">{html(how)}</TD></TR></TABLE>'
-    )
-    return f'"legend" [id="legend", shape=plain, label=<<FONT POINT-SIZE="9">{table}</FONT>>]'
-
-
-def _note(node_id: str, text: str) -> str:
-    return f"{quote(node_id)} " + attrs(
-        id=node_id, label=text, shape="note", fillcolor=GREY[0], color=GREY[1]
-    )
 
 
 def _expand_keys(engine: Engine, expand: Iterable[str | uuid.UUID]) -> set[uuid.UUID]:
@@ -329,7 +135,7 @@ def _header() -> list[str]:
         f"  node [fontname={quote(FONT)}, fontsize=10, shape=box, "
         'style="rounded,filled", margin="0.12,0.06"];',
         '  edge [color="#90a4ae", arrowsize=0.6];',
-        "  " + _legend() + ";",
+        "  " + legend_box() + ";",
     ]
 
 
@@ -376,14 +182,14 @@ def _column(view: _View, la: Layer, column: _Column, total: int) -> tuple[list[s
         f"    subgraph {quote('cluster_' + sl_id)} {{",
         f'      graph [id="cluster-{sl_id}", label="", style="rounded,filled", '
         'fillcolor="white", color="#cfd8dc"];',
-        "      " + _sublayer_node(sl_id, sub, rank, len(fl) if total else None) + ";",
+        "      " + sublayer_box(sl_id, sub, rank, len(fl) if total else None) + ";",
     ]
     limit = len(fl) if sub.key in view.full else view.max_filters
     chain = [sl_id]
     for flt in fl[:limit]:
-        out.append("      " + _filter_node(view.engine, flt) + ";")
+        out.append("      " + filter_box(view.engine, flt) + ";")
         chain.append(f"f-{flt.filter_id}")
-    for node_id, line in _more_nodes(base, fl[limit:], sub):
+    for node_id, line in more_boxes(base, fl[limit:], sub):
         out.append("      " + line + ";")
         chain.append(node_id)
     out.append("    }")
@@ -397,7 +203,7 @@ def _empty_note(view: _View, la: Layer, layer_id: str) -> tuple[list[str], str]:
         what = f"no filter matches {view.search!r}"
     else:
         what = f"sublayer {view.only!r} holds no filter at this layer"
-    lines = ["    " + _note(note_id, what) + ";", f"    {quote(layer_id)} -> {quote(note_id)};"]
+    lines = ["    " + note_box(note_id, what) + ";", f"    {quote(layer_id)} -> {quote(note_id)};"]
     return lines, note_id
 
 
@@ -415,7 +221,7 @@ def _layer_cluster(
         f"  subgraph {quote('cluster_' + la.short_name)} {{",
         f'    graph [id="cluster-{la.short_name}", label="", style="rounded,filled", '
         'fillcolor="#fafafa", color="#b0bec5"];',
-        "    " + _layer_node(la, shown, total, view.search) + ";",
+        "    " + layer_box(la, shown, total, view.search) + ";",
     ]
     tail, tallest = layer_id, 0
     if not columns:
@@ -445,7 +251,7 @@ def _nothing_drawn(view: _View) -> list[str]:
         what = f"no filter matches {view.search!r}"
     elif view.only:
         what = f"sublayer {view.only!r} holds no filters"
-    return ["  " + _note("empty", what) + ";", '  "legend" -> "empty" [style=invis];']
+    return ["  " + note_box("empty", what) + ";", '  "legend" -> "empty" [style=invis];']
 
 
 def weight_graph(
