@@ -10,7 +10,11 @@ Everything a driver author types is here under its SDK name::
 - ``FWPS_LAYER_*``: run-time layer ids; ``FWPS_FIELD_<LAYER>_*``: field indexes;
 - ``FWP_ACTION_*``, ``FWP_MATCH_*``, ``FWP_*`` data types, ``FWPM_FILTER_FLAG_*``,
   ``FWPS_RIGHT_ACTION_WRITE``, ``FWPS_CLASSIFY_OUT_FLAG_*``, ``FWP_CONDITION_FLAG_*``,
-  ``FWPS_METADATA_FIELD_*`` and the ``FWPS_IS_METADATA_FIELD_PRESENT`` macro…
+  ``FWPS_METADATA_FIELD_*`` and the ``FWPS_IS_METADATA_FIELD_PRESENT`` macro…;
+- ``FWPS_STREAM_FLAG_*``, ``FWPS_DISCARD_*`` and the discard reasons the stack reports, the
+  ``STATUS_*`` values the simulated kernel returns, and the few other SDK values the stack
+  fills in (``NL_ADDRESS_TYPE``, IANA ``IF_TYPE_*``). Every SDK constant is defined here once;
+  the rest of wfpsim imports it.
 
 >>> FWPS_FIELD_ALE_AUTH_CONNECT_V4_IP_REMOTE_PORT
 7
@@ -60,6 +64,39 @@ STATUS_OBJECT_NAME_EXISTS = 0x40000000
 STATUS_UNSUCCESSFUL = 0xC0000001
 STATUS_INVALID_PARAMETER = 0xC000000D
 STATUS_NOT_FOUND = 0xC0000225
+STATUS_FAILED_DRIVER_ENTRY = 0xC0000365
+
+#: ``FWPS_STREAM_FLAG_*`` bits of ``FWPS_STREAM_DATA0.flags`` (fwpsk.h; *FWPS_STREAM_DATA0*).
+FWPS_STREAM_FLAG_RECEIVE = 0x00000001
+FWPS_STREAM_FLAG_RECEIVE_EXPEDITED = 0x00000002
+FWPS_STREAM_FLAG_RECEIVE_DISCONNECT = 0x00000004
+FWPS_STREAM_FLAG_RECEIVE_ABORT = 0x00000008
+FWPS_STREAM_FLAG_RECEIVE_PUSH = 0x00000010
+FWPS_STREAM_FLAG_SEND = 0x00010000
+FWPS_STREAM_FLAG_SEND_EXPEDITED = 0x00020000
+FWPS_STREAM_FLAG_SEND_NODELAY = 0x00040000
+FWPS_STREAM_FLAG_SEND_DISCONNECT = 0x00080000
+FWPS_STREAM_FLAG_SEND_ABORT = 0x00100000
+
+#: ``FWPS_DISCARD_MODULE0`` and ``FWPS_GENERAL_DISCARD_REASON`` (fwpstypes.h): who discarded.
+FWPS_DISCARD_MODULE_NETWORK = 0
+FWPS_DISCARD_MODULE_TRANSPORT = 1
+FWPS_DISCARD_MODULE_GENERAL = 2
+FWPS_DISCARD_FIREWALL_POLICY = 0
+#: Discard reasons of the network (``IP_DISCARD_REASON``) and transport
+#: (``INET_DISCARD_REASON``) modules (fwpsk.h), under their SDK names.
+IpDiscardPortUnreachable = 4
+InetDiscardEndpointNotFound = 4
+#: ``NL_ADDRESS_TYPE`` (nldef.h): IP_LOCAL_ADDRESS_TYPE / IP_DESTINATION_ADDRESS_TYPE values.
+NlatUnicast = 1
+NlatMulticast = 3
+NlatBroadcast = 4
+#: IANA ifType values (ipifcons.h) of an Ethernet adapter and of the software loopback.
+IF_TYPE_ETHERNET_CSMACD = 6
+IF_TYPE_SOFTWARE_LOOPBACK = 24
+#: The private profile (``NET_FW_PROFILE2_PRIVATE``, icftypes.h). Microsoft does not say which
+#: numbering PROFILE_ID conditions use; we choose the firewall's profile bits.
+NET_FW_PROFILE2_PRIVATE = 0x2
 
 #: ``FWPS_METADATA_FIELD_*`` bits of ``currentMetadataValues`` (fwpsk.h).
 METADATA_FIELDS = {
@@ -143,18 +180,9 @@ REAUTHORIZE_REASONS = {
     "FWP_CONDITION_REAUTHORIZE_REASON_PRECLASSIFY_POLICY_CHANGED": 0x00008000,
     "FWP_CONDITION_REAUTHORIZE_REASON_CHECK_OFFLOAD": 0x00010000,
 }
-#: ``FWPS_STREAM_FLAG_*`` bits of ``FWPS_STREAM_DATA0.flags`` (fwpsk.h; *FWPS_STREAM_DATA0*).
-STREAM_FLAGS = {
-    "FWPS_STREAM_FLAG_RECEIVE": 0x00000001,
-    "FWPS_STREAM_FLAG_RECEIVE_EXPEDITED": 0x00000002,
-    "FWPS_STREAM_FLAG_RECEIVE_DISCONNECT": 0x00000004,
-    "FWPS_STREAM_FLAG_RECEIVE_ABORT": 0x00000008,
-    "FWPS_STREAM_FLAG_RECEIVE_PUSH": 0x00000010,
-    "FWPS_STREAM_FLAG_SEND": 0x00010000,
-    "FWPS_STREAM_FLAG_SEND_EXPEDITED": 0x00020000,
-    "FWPS_STREAM_FLAG_SEND_NODELAY": 0x00040000,
-    "FWPS_STREAM_FLAG_SEND_DISCONNECT": 0x00080000,
-    "FWPS_STREAM_FLAG_SEND_ABORT": 0x00100000,
+#: The ``FWPS_STREAM_FLAG_*`` constants above, by name.
+STREAM_FLAGS: dict[str, int] = {
+    name: value for name, value in list(globals().items()) if name.startswith("FWPS_STREAM_FLAG_")
 }
 
 

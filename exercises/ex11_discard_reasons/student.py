@@ -15,7 +15,7 @@ answers ``FWP_ACTION_CONTINUE``), and :func:`install`, which adds one logging ca
 ``LOGGED_LAYERS`` (a callout belongs to one layer; they may share the classify function),
 registers them, adds their filters, and adds the filters that make the host silent.
 
-The module constants below are the ``FWPS_DISCARD_MODULE0`` values from fwpstypes.h.
+The ``FWPS_DISCARD_MODULE_*`` constants are the ``FWPS_DISCARD_MODULE0`` values of fwpstypes.h.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from __future__ import annotations
 from typing import Any
 
 from wfpsim import Callout, Engine, Filter, Sublayer  # noqa: F401  (you will need them)
-from wfpsim.ids import FWP_ACTION_CONTINUE  # noqa: F401  (you will need it)
-
-FWPS_DISCARD_MODULE_NETWORK = 0
-FWPS_DISCARD_MODULE_TRANSPORT = 1
-FWPS_DISCARD_MODULE_GENERAL = 2
-FWPS_METADATA_FIELD_DISCARD_REASON = 0x00000001
+from wfpsim.ids import (  # noqa: F401  (you will need them)
+    FWP_ACTION_CONTINUE,
+    FWPS_DISCARD_MODULE_GENERAL,
+    FWPS_DISCARD_MODULE_NETWORK,
+    FWPS_DISCARD_MODULE_TRANSPORT,
+    FWPS_METADATA_FIELD_DISCARD_REASON,
+)
 
 LOGGED_LAYERS = (
     "INBOUND_IPPACKET_V4_DISCARD",

@@ -16,12 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from wfpsim import Callout, Engine, Filter, Sublayer
-from wfpsim.ids import FWP_ACTION_CONTINUE
-
-FWPS_DISCARD_MODULE_NETWORK = 0
-FWPS_DISCARD_MODULE_TRANSPORT = 1
-FWPS_DISCARD_MODULE_GENERAL = 2
-FWPS_METADATA_FIELD_DISCARD_REASON = 0x00000001
+from wfpsim.ids import (
+    FWP_ACTION_CONTINUE,
+    FWPS_METADATA_FIELD_DISCARD_REASON,
+)
 
 LOGGED_LAYERS = (
     "INBOUND_IPPACKET_V4_DISCARD",

@@ -26,6 +26,8 @@ from wfpsim.ids import (
     FWPS_FIELD_OUTBOUND_TRANSPORT_V4_IP_LOCAL_PORT,
     FWPS_FIELD_OUTBOUND_TRANSPORT_V4_IP_REMOTE_ADDRESS,
     FWPS_FIELD_OUTBOUND_TRANSPORT_V4_IP_REMOTE_PORT,
+    STATUS_FAILED_DRIVER_ENTRY,
+    STATUS_SUCCESS,
 )
 from wfpsim.kernel import DbgPrint
 from wfpsim.objects import Callout, Filter, Sublayer, Weight
@@ -43,8 +45,6 @@ EXAMPLE_SUBLAYER_DESCRIPTION = "A sublayer used to hold filters in an example ca
 EXAMPLE_SUBLAYER_GUID = uuid.UUID("e1d364e9-cd84-4a48-aba4-608ce83e31ee")
 EXAMPLE_FILTER_NAME = "ExampleFilter"
 EXAMPLE_FILTER_DESCRIPTION = "A filter that uses the example callout"
-STATUS_SUCCESS = 0
-STATUS_FAILED_DRIVER_ENTRY = 0xC0000365
 
 
 def format_addr(x: int) -> tuple[int, int, int, int]:

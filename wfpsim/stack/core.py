@@ -17,7 +17,10 @@ from wfpsim.flows import Flow
 from wfpsim.ids import (
     CONDITION_FLAGS,
     FWP_DIRECTION_INBOUND,
+    FWPS_DISCARD_FIREWALL_POLICY,
+    FWPS_DISCARD_MODULE_GENERAL,
     METADATA_FIELDS,
+    NET_FW_PROFILE2_PRIVATE,
     REAUTHORIZE_REASONS,
 )
 from wfpsim.objects import Action
@@ -40,13 +43,6 @@ FLAG_IS_NON_APPCONTAINER_LOOPBACK = CONDITION_FLAGS[
     "FWP_CONDITION_FLAG_IS_NON_APPCONTAINER_LOOPBACK"
 ]
 REAUTH_POLICY_CHANGE = REAUTHORIZE_REASONS["FWP_CONDITION_REAUTHORIZE_REASON_POLICY_CHANGE"]
-DISCARD_MODULE_NETWORK = 0
-DISCARD_MODULE_TRANSPORT = 1
-DISCARD_MODULE_GENERAL = 2
-DISCARD_FIREWALL_POLICY = 0
-INET_DISCARD_ENDPOINT_NOT_FOUND = 4
-IP_DISCARD_PORT_UNREACHABLE = 4
-PROFILE_PRIVATE = 2
 
 #: Layers (and their discard twins) where FWP_CONDITION_FLAG_IS_LOOPBACK is set on loopback
 #: traffic. Microsoft's two *Filtering condition flags* pages disagree: the Win32 (SDK) page
@@ -243,8 +239,8 @@ class Core:
             "INTERFACE_TYPE": iface.if_type,
             "TUNNEL_TYPE": 0,
             "COMPARTMENT_ID": 1,
-            "CURRENT_PROFILE_ID": PROFILE_PRIVATE,
-            "ORIGINAL_PROFILE_ID": PROFILE_PRIVATE,
+            "CURRENT_PROFILE_ID": NET_FW_PROFILE2_PRIVATE,
+            "ORIGINAL_PROFILE_ID": NET_FW_PROFILE2_PRIVATE,
         }
         side = "ARRIVAL" if inbound else "NEXTHOP"
         facts[f"IP_{side}_INTERFACE"] = iface.luid
@@ -371,6 +367,6 @@ class Core:
         if la.twin is None or step.classification.absorbed:
             return None
         why = DiscardMetadata(
-            DISCARD_MODULE_GENERAL, DISCARD_FIREWALL_POLICY, step.classification.filter_id
+            FWPS_DISCARD_MODULE_GENERAL, FWPS_DISCARD_FIREWALL_POLICY, step.classification.filter_id
         )
         return self.cross(journey, replace(x, discard=why, event=f"{x.event} (discarded)"))

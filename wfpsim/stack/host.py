@@ -12,14 +12,13 @@ import re
 from dataclasses import dataclass
 
 from wfpsim.errors import InvalidParameterError
-
-#: NL_ADDRESS_TYPE values used for IP_LOCAL_ADDRESS_TYPE / IP_DESTINATION_ADDRESS_TYPE.
-NLAT_UNICAST = 1
-NLAT_MULTICAST = 3
-NLAT_BROADCAST = 4
-#: IANA ifType of an Ethernet adapter and of the software loopback interface.
-IF_TYPE_ETHERNET = 6
-IF_TYPE_LOOPBACK = 24
+from wfpsim.ids import (
+    IF_TYPE_ETHERNET_CSMACD,
+    IF_TYPE_SOFTWARE_LOOPBACK,
+    NlatBroadcast,
+    NlatMulticast,
+    NlatUnicast,
+)
 
 DEFAULT_APP = r"C:\Windows\System32\svchost.exe"
 DEFAULT_USER = "S-1-5-21-1004336348-1177238915-682003330-1001"
@@ -159,15 +158,15 @@ class Interface:
     if_type: int
 
 
-ETHERNET = Interface(index=12, luid=0x0006_0000_0001_0000, if_type=IF_TYPE_ETHERNET)
-LOOPBACK = Interface(index=1, luid=0x0018_0000_0000_0000, if_type=IF_TYPE_LOOPBACK)
+ETHERNET = Interface(index=12, luid=0x0006_0000_0001_0000, if_type=IF_TYPE_ETHERNET_CSMACD)
+LOOPBACK = Interface(index=1, luid=0x0018_0000_0000_0000, if_type=IF_TYPE_SOFTWARE_LOOPBACK)
 
 
 def address_type(ip: str) -> int:
     """The NL_ADDRESS_TYPE of an address."""
     addr = ipaddress.ip_address(ip)
     if addr.is_multicast:
-        return NLAT_MULTICAST
+        return NlatMulticast
     if addr.version == 4 and str(addr).endswith(".255"):
-        return NLAT_BROADCAST
-    return NLAT_UNICAST
+        return NlatBroadcast
+    return NlatUnicast

@@ -8,18 +8,19 @@ drops that packet (and shows at the layer's discard twin unless absorbed).
 from __future__ import annotations
 
 from wfpsim.callouts import DiscardMetadata
-from wfpsim.ids import FWP_DIRECTION_INBOUND, FWP_DIRECTION_OUTBOUND
-from wfpsim.objects import Action
-from wfpsim.stack.conversation import Conversation
-from wfpsim.stack.core import Endpoint
-from wfpsim.stack.host import address_type
-from wfpsim.stack.layerdata import (
+from wfpsim.ids import (
+    FWP_DIRECTION_INBOUND,
+    FWP_DIRECTION_OUTBOUND,
     FWPS_STREAM_FLAG_RECEIVE,
     FWPS_STREAM_FLAG_RECEIVE_DISCONNECT,
     FWPS_STREAM_FLAG_SEND,
     FWPS_STREAM_FLAG_SEND_DISCONNECT,
-    StreamCalloutIoPacket,
 )
+from wfpsim.objects import Action
+from wfpsim.stack.conversation import Conversation
+from wfpsim.stack.core import Endpoint
+from wfpsim.stack.host import address_type
+from wfpsim.stack.layerdata import StreamCalloutIoPacket
 from wfpsim.stack.packets import Packet, TcpFlags, TCPHeader, UDPHeader, icmp_port_unreachable
 
 

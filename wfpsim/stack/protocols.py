@@ -7,15 +7,16 @@ the same every run.
 from __future__ import annotations
 
 from wfpsim.catalog import Direction
-from wfpsim.ids import FWP_DIRECTION_INBOUND, FWP_DIRECTION_OUTBOUND
-from wfpsim.objects import Action
-from wfpsim.stack.core import (
-    DISCARD_MODULE_NETWORK,
-    DISCARD_MODULE_TRANSPORT,
-    INET_DISCARD_ENDPOINT_NOT_FOUND,
-    IP_DISCARD_PORT_UNREACHABLE,
-    Endpoint,
+from wfpsim.ids import (
+    FWP_DIRECTION_INBOUND,
+    FWP_DIRECTION_OUTBOUND,
+    FWPS_DISCARD_MODULE_NETWORK,
+    FWPS_DISCARD_MODULE_TRANSPORT,
+    InetDiscardEndpointNotFound,
+    IpDiscardPortUnreachable,
 )
+from wfpsim.objects import Action
+from wfpsim.stack.core import Endpoint
 from wfpsim.stack.packetpath import PacketPath
 from wfpsim.stack.packets import Packet, TcpFlags, icmp_echo, tcp_rst_for, tcp_segment, udp_datagram
 
@@ -133,8 +134,8 @@ class TcpConversation(PacketPath):
             syn,
             "SYN",
             "INBOUND_TRANSPORT",
-            DISCARD_MODULE_TRANSPORT,
-            INET_DISCARD_ENDPOINT_NOT_FOUND,
+            FWPS_DISCARD_MODULE_TRANSPORT,
+            InetDiscardEndpointNotFound,
             syn.payload_offset,
         ):
             rst = tcp_rst_for(syn)
@@ -267,8 +268,8 @@ class DatagramConversation(PacketPath):
                 pkt,
                 event,
                 "INBOUND_IPPACKET",
-                DISCARD_MODULE_NETWORK,
-                IP_DISCARD_PORT_UNREACHABLE,
+                FWPS_DISCARD_MODULE_NETWORK,
+                IpDiscardPortUnreachable,
                 pkt.transport_offset,
             ):
                 self.icmp_unreachable_to(dst, src, pkt)
