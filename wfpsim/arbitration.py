@@ -1,7 +1,7 @@
 """Filter arbitration at one layer — a pure function of the ordered filters and the values.
 
-The algorithm follows Microsoft's *Filter Arbitration* page and the team reference
-(arbitration-and-objects.md §1–§4):
+The algorithm follows Microsoft's *Filter Arbitration* page and the callout pages it relies
+on (*FWPS_CLASSIFY_OUT0*, *FWPS_ACTION0*, *Types of Callouts*; all on Microsoft Learn):
 
 * sublayers from highest weight; every sublayer is evaluated;
 * inside a sublayer, matching filters from highest effective weight; the first PERMIT or
@@ -58,7 +58,9 @@ CHOICE_FAULT = (
 
 
 def normalise(filter_action: Action, written: int, left_alone: bool) -> tuple[Action, str]:
-    """What a callout filter yields, from the ``actionType`` its callout left ([A-fwpsaction]).
+    """What a callout filter yields, from the ``actionType`` its callout left.
+
+    Microsoft Learn, *FWPS_ACTION0 structure*: what each filter action lets a callout return.
 
     Returns the action and a note when the written value was reinterpreted.
     """

@@ -178,7 +178,10 @@ def resolve(layer: Layer, cond: Condition) -> Condition:
 
 
 def check_match(match: MatchType, value: Value, what: str) -> None:
-    """Raise unless ``match`` may be used with a value of this type ([A-match] table)."""
+    """Raise unless ``match`` may be used with a value of this type.
+
+    The table is Microsoft Learn's *FWP_MATCH_TYPE enumeration* (which types each match takes).
+    """
     base = value.data.low.type if isinstance(value.data, Range) else value.type
     if match == MatchType.RANGE and value.type != DataType.RANGE_TYPE:
         raise InvalidRangeError(f"{what}: FWP_MATCH_RANGE needs a [low, high] range value")

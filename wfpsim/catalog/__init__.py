@@ -72,7 +72,8 @@ __all__ = [
 
 
 class LayerKind(enum.Enum):
-    """What a layer classifies (layers-and-flows.md §1.2)."""
+    """What a layer classifies (Microsoft Learn, *Application Layer Enforcement (ALE)* and
+    *Filtering Layer Identifiers*)."""
 
     IP_PACKET = "IP packet"
     IP_FORWARD = "IP forward"

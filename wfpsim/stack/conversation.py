@@ -1,9 +1,9 @@
 """Connections and packet exchanges crossing WFP's layers, in the documented order.
 
-Paths follow Microsoft's *TCP Packet Flows*, *UDP Packet Flows* and *ALE* pages
-(layers-and-flows.md §3): ALE layers classify once per flow; later packets cross only the
-per-packet layers; a block at an ALE layer fails the operation and shows at the layer's
-discard twin; a block at a packet layer drops that packet (and shows at the twin unless
+Paths follow Microsoft's *TCP Packet Flows*, *UDP Packet Flows* and *ALE Layers* pages
+(Windows Filtering Platform documentation): ALE layers classify once per flow; later packets
+cross only the per-packet layers; a block at an ALE layer fails the operation and shows at
+the layer's discard twin; a block at a packet layer drops that packet (and shows at the twin unless
 absorbed); a policy change at an ALE authorize layer re-classifies the next packet of each
 flow authorized there (reauthorization). Loopback runs both ends on this host.
 """

@@ -67,7 +67,8 @@ LOOPBACK_FLAG_LAYERS = (
 #: **our reading** — the AppContainer one when either end of the loopback flow runs in an
 #: AppContainer ("traffic going to and from an AppContainer"), the other one otherwise.
 APPCONTAINER_FLAG_LAYERS = ("ALE_AUTH_CONNECT", "ALE_AUTH_RECV_ACCEPT")
-#: Metadata members documented per layer family ([D7]); DISCARD_REASON added at discard twins.
+#: Metadata members documented per layer family (Microsoft Learn, *Metadata fields at each
+#: filtering layer*); DISCARD_REASON added at discard twins.
 METADATA_BY_LAYER = {
     "INBOUND_IPPACKET": ("IP_HEADER_SIZE", "COMPARTMENT_ID"),
     "OUTBOUND_IPPACKET": ("IP_HEADER_SIZE", "TRANSPORT_HEADER_SIZE", "COMPARTMENT_ID"),

@@ -1,4 +1,4 @@
-"""What ``layerData`` points at, per layer (layers-and-flows.md §6.1).
+"""What ``layerData`` points at, per layer (Microsoft Learn, *Data offset positions*).
 
 * packet layers: a :class:`NetBufferList` — the packet's bytes (network order) and the data
   offset where the layer's view begins;

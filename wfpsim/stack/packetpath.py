@@ -105,7 +105,8 @@ class PacketPath(Conversation):
             )
             return self.let_through(self.step(x), x)
         if data_layer == "DATAGRAM_DATA":
-            # inbound: the payload; for the stack's ICMP socket, the ICMP header ([D8])
+            # inbound: the payload; for the stack's ICMP socket, the ICMP header
+            # (Microsoft Learn, *Data offset positions*)
             off = pkt.payload_offset if self.kind == "udp" else pkt.transport_offset
             x = self.packet_crossing("DATAGRAM_DATA", ep, event, FWP_DIRECTION_INBOUND, pkt, off)
             return self.let_through(self.step(x), x)

@@ -1,4 +1,7 @@
-"""TCP, UDP and ICMP echo walks (layers-and-flows.md §3a–§3e, §3h).
+"""TCP, UDP and ICMP echo walks.
+
+The order of the layers is Microsoft Learn's *TCP Packet Flows*, *UDP Packet Flows* and *ALE
+Endpoint Lifetime Management* (the closure layers).
 
 Sequence numbers start at 1000 for the opener and 5000 for the other side, so journeys are
 the same every run.

@@ -39,7 +39,7 @@ POSITIONS: dict[str, tuple[float, float]] = {
 }
 KIND_COLOURS = {"ALE": "#e8e0f8", "data": "#fdf1d6", "transport": "#dcecf9", "ip": "#e2f3e4"}
 
-#: The documented paths (layers-and-flows.md §3) as sequences of layer families.
+#: The documented paths (*TCP Packet Flows*, *UDP Packet Flows*) as sequences of layer families.
 PATHS: dict[str, list[str]] = {
     "TCP client": [
         "APPLICATION",
