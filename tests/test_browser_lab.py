@@ -31,23 +31,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_helpers import VIEWPORT, chromium, need
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 EXERCISES = ROOT / "exercises"
 EXERCISE = "exercises/ex03_permit_that_loses/exercise.ipynb"
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-VIEWPORT = {"width": 1400, "height": 900}
 MAX_HEIGHT = 15_000  # tallest full-notebook screenshot, in CSS pixels
 #: Timeouts in milliseconds (Playwright) — generous, for slow two-core machines.
 OPEN_MS = 60_000
@@ -62,15 +52,6 @@ SETTINGS = {
 }
 
 pytestmark = pytest.mark.browser
-
-
-def need(ok: object, reason: str) -> None:
-    """Skip without a requirement; under CI (the env var ``CI`` is set) fail instead."""
-    if ok:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI is set, so the browser test must run", pytrace=False)
-    pytest.skip(reason)
 
 
 # ---------------------------------------------------------------- the JupyterLab server
@@ -207,16 +188,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    need(CHROMIUM.exists(), f"{CHROMIUM} is not installed")
-    need(importlib.util.find_spec("playwright"), "Playwright (Python) is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    """Headless Chromium (tests/browser_helpers.py); each test opens its own context."""
+    with chromium() as launched:
+        yield launched
 
 
 #: The current notebook's code cells as JupyterLab's model and DOM show them.

@@ -2,7 +2,7 @@
 
 ``scripts/site`` builds ``site/`` once (it skips the build while the inputs' hash is unchanged);
 a small HTTP server serves it on 127.0.0.1; Chromium (the OS's ``/usr/bin/chromium``, driven by
-Playwright, a fresh profile) has every request that leaves loopback aborted. For ``00_tour`` and
+Playwright, tests/browser_helpers.py; a fresh context per test) has every request that leaves loopback aborted. For ``00_tour`` and
 ``06_tcp_connection``: open, run all cells, then check that every code cell got an execution
 count (a kernel that failed to load hangs at ``[*]`` without any error), that no cell shows an
 error, that the pictures are SVG drawn in the page, that the player advances; then one
@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -24,40 +23,19 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
+from browser_helpers import VIEWPORT, chromium, loopback_only, need
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "site"
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1400, "height": 900}
 BUILD_S = 1200
 OPEN_MS = 300_000  # Pyodide's first start: 10-20 s idle, far longer on a busy two-core machine
 RUN_ALL_MS = 240_000
 STEP_MS = 30_000
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def need(ok: object, reason: str) -> None:
-    """Skip without a requirement; under CI (``CI`` set) fail instead."""
-    if ok:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI is set, so the site test must run", pytrace=False)
-    pytest.skip(reason)
 
 
 # ---------------------------------------------------------------- the site, built and served
@@ -110,36 +88,26 @@ def served(site: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(served: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, list]]:
-    """Chromium with a fresh profile; every request outside loopback is aborted and recorded."""
-    need(CHROMIUM.exists(), f"{CHROMIUM} is not installed")
-    need(importlib.util.find_spec("playwright"), "Playwright (Python) is not installed")
-    from playwright.sync_api import sync_playwright
+def browser(served: str) -> Iterator[Any]:
+    """Headless Chromium (tests/browser_helpers.py), launched once for the module."""
+    with chromium() as launched:
+        yield launched
 
-    blocked: list[str] = []
 
-    def route(r: Any) -> None:
-        host = urlsplit(r.request.url).hostname or ""
-        if r.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
+@pytest.fixture
+def student(browser: Any) -> Iterator[tuple[Any, list[str]]]:
+    """A fresh browser context (a student's first visit) and the requests it had to abort.
 
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=ARGS,
-            viewport=VIEWPORT,
-            service_workers="allow",
-        )
-        context.route("**/*", route)
-        try:
-            yield context, blocked
-        finally:
-            context.close()
+    Fresh per test: JupyterLite keeps its workspace in the browser's storage and reopens the
+    earlier tabs — each with a Pyodide kernel of its own — so a shared profile made every
+    later test start all the earlier notebooks' kernels too.
+    """
+    context = browser.new_context(viewport=VIEWPORT, service_workers="allow")
+    blocked = loopback_only(context)
+    try:
+        yield context, blocked
+    finally:
+        context.close()
 
 
 # ---------------------------------------------------------------- driving JupyterLite
@@ -158,8 +126,10 @@ CODE_CELLS = """() => {
         type: o.output_type, ename: o.ename || "", evalue: o.evalue || "",
         text: o.output_type === "stream" ? String(o.text) : "",
       })),
+      // textContent, not innerText: JupyterLab skips rendering the cells out of view
+      // (content-visibility: auto), and Chromium's innerText of those is empty.
       shown: Array.from(cell.node.querySelectorAll(".jp-OutputArea-output"))
-        .map((n) => n.innerText),
+        .map((n) => n.textContent),
     }));
 }"""
 
@@ -186,12 +156,13 @@ def open_notebook(page: Any, url: str, path: str) -> float:
     """Open a notebook in the site's JupyterLab; the seconds until its kernel is idle."""
     started = time.monotonic()
     page.goto(f"{url}lab/index.html?path={path}", timeout=OPEN_MS)
-    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=OPEN_MS)
-    page.wait_for_function(  # the workspace may reopen earlier tabs: wait for this one
+    page.wait_for_function(  # this notebook is the current tab, its cells are in the page
         """(path) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-          return !!w && !!w.context && w.context.path === path; }""",
+          return !!w && !!w.context && w.context.path === path
+            && !!w.node.querySelector(".jp-Notebook .jp-Cell"); }""",
         arg=path,
         timeout=OPEN_MS,
+        polling=250,
     )
     page.wait_for_function(KERNEL_IDLE, timeout=OPEN_MS, polling=500)
     return time.monotonic() - started
@@ -244,15 +215,27 @@ def wait_for_pictures(page: Any) -> int:
     return page.locator(".wfp-drawing svg g.graph, .wfp-map svg g.graph").count()
 
 
-def player_step(page: Any) -> str:
-    """Press ▶▶ on the first player; the new step label once the kernel has sent the frame."""
+def first_frame(page: Any) -> str:
+    """Scroll to the first player (as a student would) and wait for its first frame: its label.
+
+    Read with ``textContent``: a cell out of view is not rendered (JupyterLab's
+    ``content-visibility: auto``), and Chromium's ``innerText`` of it is empty.
+    """
     player = page.locator(".wfp-player").first
+    player.scroll_into_view_if_needed(timeout=STEP_MS)
     page.wait_for_function(
-        "(r) => r.querySelector('.wfp-map svg g.node')",
+        """(r) => r.querySelector(".wfp-map svg g.node")
+          && / of \\d+$/.test(r.querySelector(".wfp-pos").textContent)""",
         arg=player.element_handle(),
         timeout=STEP_MS,
     )
-    before = player.locator(".wfp-pos").inner_text()
+    return str(player.locator(".wfp-pos").text_content())
+
+
+def player_step(page: Any) -> str:
+    """Press ▶▶ on the first player; the new step label once the kernel has sent the frame."""
+    player = page.locator(".wfp-player").first
+    before = player.locator(".wfp-pos").text_content()
     player.locator('button[data-a="step"]').click()
     page.wait_for_function(
         "([r, b]) => r.querySelector('.wfp-pos').textContent !== b",
@@ -260,7 +243,7 @@ def player_step(page: Any) -> str:
         timeout=STEP_MS,
     )
     assert player.locator('.wfp-map g.node[data-w~="cur"]').count() == 1
-    return player.locator(".wfp-pos").inner_text()
+    return str(player.locator(".wfp-pos").text_content())
 
 
 #: The tutorials the suite runs in the browser; ``WFPSIM_SITE_ALL=1`` runs every one.
@@ -271,9 +254,9 @@ MUST_DRAW = {"notebooks/00_tour.ipynb", "notebooks/06_tcp_connection.ipynb"}
 
 
 @pytest.mark.parametrize("path", TUTORIALS)
-def test_tutorial_runs_in_the_browser_offline(browser: Any, served: str, path: str) -> None:
+def test_tutorial_runs_in_the_browser_offline(student: Any, served: str, path: str) -> None:
     """Every cell runs (numbered, no error), pictures are drawn as SVG, the player advances."""
-    context, blocked = browser
+    context, blocked = student
     ARTIFACTS.mkdir(exist_ok=True)
     page = context.new_page()
     uncaught: list[str] = []
@@ -289,17 +272,11 @@ def test_tutorial_runs_in_the_browser_offline(browser: Any, served: str, path: s
         pictures = wait_for_pictures(page) if has_pictures or path in MUST_DRAW else 0
         if path in MUST_DRAW:
             assert pictures >= 1
-        player_drawn = True
         if page.locator(".wfp-player").count():
-            pos = page.locator(".wfp-pos").first
-            for _ in range(60):  # the first frame comes once the widget has synced
-                if " of " in pos.inner_text():
-                    break
-                page.wait_for_timeout(500)
-            player_drawn = " of " in pos.inner_text()
-            if player_drawn:
-                total = pos.inner_text().split(" of ")[1]
-                assert player_step(page) == f"step 2 of {total}"
+            label = first_frame(page)
+            assert label.startswith("step 1 of "), label
+            total = label.split(" of ")[1]
+            assert player_step(page) == f"step 2 of {total}"
         page.screenshot(path=str(ARTIFACTS / f"site-{Path(path).stem}.png"))
         drawn = page.eval_on_selector_all(
             ".wfp-drawing[data-ms]", "(els) => els.map((e) => +e.dataset.ms)"
@@ -313,28 +290,16 @@ def test_tutorial_runs_in_the_browser_offline(browser: Any, served: str, path: s
         page.close()
     assert uncaught == []
     assert blocked == [], f"requests left loopback: {blocked[:5]}"
-    if not player_drawn:
-        # Known regression, found at the end of round 2 (see the round's closing note): every
-        # cell runs and every picture is drawn, but the player in the page never shows its first
-        # frame. Everything else above is asserted; this marks the player part as failing.
-        pytest.xfail("the player does not draw its first frame in JupyterLite (known regression)")
 
 
-def test_an_exercise_check_runs_in_the_browser(browser: Any, served: str) -> None:
+def test_an_exercise_check_runs_in_the_browser(student: Any, served: str) -> None:
     """exercises/ex01: the hand-out notebook runs and check("ex01") prints its feedback."""
-    context, blocked = browser
+    context, blocked = student
+    ARTIFACTS.mkdir(exist_ok=True)
     page = context.new_page()
     try:
-        from playwright.sync_api import TimeoutError as PageTimeout
-
-        try:
-            open_notebook(page, served, "exercises/ex01_write_a_policy/exercise.ipynb")
-            cells, _ = run_all(page)
-        except PageTimeout:
-            page.screenshot(path=str(ARTIFACTS / "site-ex01-timeout.png"))
-            # Known regression, found at the end of round 2 (see the round's closing note): the
-            # hand-out notebook's check("ex01") cell no longer finishes in the page.
-            pytest.xfail('check("ex01") does not finish in JupyterLite (known regression)')
+        open_notebook(page, served, "exercises/ex01_write_a_policy/exercise.ipynb")
+        cells, _ = run_all(page)
         page.screenshot(path=str(ARTIFACTS / "site-ex01.png"))
         assert problems(cells) == []
         shown = "\n".join(t for c in cells for t in c["shown"])
