@@ -176,3 +176,75 @@ def test_a_callout_registered_without_a_classify_function_is_a_fault() -> None:
     result = engine.classify(AT, {})
     assert result.action.name == "BLOCK"
     assert any("without a callable classifyFn" in f for f in result.faults)
+
+
+# twins: combinations not run because they provably end like a run already made ---------------
+def _two_unknowns() -> Engine:
+    """Two CALLOUT_UNKNOWN callouts (connect and datagram data): PERMIT and CONTINUE both let a
+    datagram on, BLOCK stops it — so most combinations end like another."""
+    engine = Engine()
+    for name, at in (("vpn connect", AT), ("av datagram", "DATAGRAM_DATA_V4")):
+        c = engine.add_callout(Callout(name, at))
+        engine.register_callout(c.key, UnknownCallout(c.key, name, at))
+        engine.add_filter(Filter(name, at, "CALLOUT_UNKNOWN", callout=name))
+    return engine
+
+
+def _branches(result: object) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    return [(b.verdict, tuple((r.name, r.answer) for r in b.answers)) for b in result.branches]  # type: ignore[attr-defined]
+
+
+def test_twins_give_exactly_the_branches_of_running_every_combination() -> None:
+    """With the replay test, fewer journeys run, and the branches — answers and verdicts — are
+    those of running every combination."""
+    from wfpsim.analysis.replay import Replays
+    from wfpsim.stack import Stack
+
+    engine = _two_unknowns()
+    flow = ("udp", "outbound", "10.0.0.5:0", "198.51.100.7:53")
+    runs: list[int] = []
+
+    def run() -> object:
+        runs.append(1)
+        return Stack(engine).run(*flow)
+
+    full = explore(run, lambda j: str(j.verdict))  # type: ignore[attr-defined]
+    every = len(runs)
+    runs.clear()
+    fast = explore(run, lambda j: str(j.verdict), same=Replays(engine).same)  # type: ignore[attr-defined]
+    assert _branches(fast) == _branches(full) and fast.verdict == full.verdict == "DEPENDS"
+    assert len(runs) < every == len(full.branches)
+    assert sum(not b.twin for b in fast.branches) == len(runs)
+
+
+def test_the_player_shows_each_answer_even_for_twins() -> None:
+    """A twin shares another run's journey, yet the step lists what its own answer does there:
+    CONTINUE leaves no decision where PERMIT permits — both let the datagram on (no DEPENDS)."""
+    engine = _two_unknowns()
+    j = explain_flow(engine, "udp", "outbound", "10.0.0.5:0", "198.51.100.7:53").journey
+    step = j.at("DATAGRAM_DATA_V4")
+    got = {answers[0][1]: (action, verdict) for answers, action, verdict in
+           ((a.answers, a.action, a.verdict) for a in step.depends)}  # fmt: skip
+    assert got == {
+        "PERMIT": ("PERMIT", "PERMIT"),
+        "BLOCK": ("BLOCK", "BLOCK"),
+        "CONTINUE": ("NONE", "PERMIT"),
+    }
+    assert step.result == "DEPENDS"
+    connect = j.at(AT)
+    assert {a.action for a in connect.depends} == {"PERMIT", "BLOCK", "NONE"}
+
+
+@pytest.mark.skipif(not DUMPS.is_dir(), reason="the shared dumps are not beside the checkout")
+def test_twins_match_every_combination_on_a_real_machine() -> None:
+    """On the dump with the most third-party callouts, explain_flow's branches equal those of
+    running every combination, with far fewer journeys."""
+    from wfpsim.netsh import load_netsh
+    from wfpsim.stack import Stack
+
+    engine, _report = load_netsh(DUMPS / "astralwfp_filters.xml")
+    flow = ("udp", "outbound", "10.0.0.5:0", "198.51.100.7:53")
+    full = explore(lambda: Stack(engine).run(*flow), lambda j: str(j.verdict))
+    fast = explain_flow(engine, *flow).whatif
+    assert _branches(fast) == _branches(full)
+    assert sum(not b.twin for b in fast.branches) < len(full.branches) / 2

@@ -23,14 +23,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from wfpsim.analysis.replay import Replays
 from wfpsim.analysis.whatif import WhatIf, explore
 from wfpsim.engine import Engine
-from wfpsim.errors import WfpError
 from wfpsim.objects import Action
 from wfpsim.stack import Stack
 from wfpsim.stack.journey import Alternative, Journey, Step
 from wfpsim.trace import Effect
-from wfpsim.unknown import UnknownCallout, possible_answers
 
 __all__ = ["FlowExplanation", "explain_flow"]
 
@@ -93,25 +92,7 @@ def _missed(step: Step) -> list[dict[str, Any]]:
     return rows
 
 
-def unknown_asked(engine: Engine, step: Step) -> list[uuid.UUID]:
-    """The unknown callouts asked at a step with the write right and a choice of answers (keys,
-    in call order). Only the filters that matched are looked at: no full trace is built."""
-    keys: list[uuid.UUID] = []
-    for st in step.classification.matched_steps():
-        if st.callout is None or not st.callout.had_write_right:
-            continue
-        try:
-            flt = engine.filter(st.filter_id)
-        except WfpError:  # deleted since (a journey kept from another engine state)
-            continue
-        reg = engine.registry.get(flt.callout) if flt.callout is not None else None
-        unknown = reg is not None and isinstance(reg.classify, UnknownCallout)
-        if unknown and len(possible_answers(flt.action_type)) > 1 and flt.callout not in keys:
-            keys.append(flt.callout)  # type: ignore[arg-type]
-    return keys
-
-
-def annotate(engine: Engine, whatif: WhatIf[Journey]) -> Journey:
+def annotate(replays: Replays, whatif: WhatIf[Journey]) -> Journey:
     """The first branch's journey, carrying what every other answer of the unknown callouts
     leads to: :attr:`Journey.possible` and, on each step where one is asked, :attr:`Step.depends`.
 
@@ -130,7 +111,7 @@ def annotate(engine: Engine, whatif: WhatIf[Journey]) -> Journey:
     before: set[uuid.UUID] = set()
     steps = []
     for i, step in enumerate(journey.steps):
-        asked = [k for k in unknown_asked(engine, step) if k in names]
+        asked = [k for k in replays.asked(step) if k in names]
         if not asked:
             steps.append(step)
             continue
@@ -143,7 +124,10 @@ def annotate(engine: Engine, whatif: WhatIf[Journey]) -> Journey:
                 continue
             cond = tuple((names[k], answers.get(k, "?")) for k in asked)
             actions, verdicts = found.setdefault(cond, (set(), set()))
-            actions.add(other[i].action.name)
+            # a twin branch shares another run's journey: this step is classified again
+            wanted = {**told[0], **{k: answers[k] for k in asked if k in answers}}
+            replayed = replays.again(step, wanted)
+            actions.add((replayed or other[i].classification).action.name)
             verdicts.add(branch.verdict)
         depends = tuple(
             Alternative(cond, " or ".join(sorted(a)), v.pop() if len(v) == 1 else "DEPENDS")
@@ -274,7 +258,8 @@ def explain_flow(
         )  # fmt: skip
         return journey
 
-    whatif = explore(run, lambda j: str(j.verdict), mode=callouts)
+    replays = Replays(engine)
+    whatif = explore(run, lambda j: str(j.verdict), mode=callouts, same=replays.same)
     who = f" ({app})" if app else ""
     description = f"{kind} {direction} {local} -> {remote}{who}"
-    return FlowExplanation(description, whatif, annotate(engine, whatif))
+    return FlowExplanation(description, whatif, annotate(replays, whatif))

@@ -12,6 +12,14 @@ to.
 ``callouts="permit"`` and ``"block"`` assume one answer for every unknown callout instead (the
 "drivers are benign" and "worst case" views): a single run.
 
+Runs are the cost (a journey through a real machine's stack), so a combination is not run when it
+provably ends like one already run: given ``same(result, answers, key, other)`` — "answering
+``other`` instead for callout ``key`` changes nothing the run depends on" (for journeys:
+:func:`wfpsim.analysis.flows.same_path`, which re-classifies the steps where that callout was
+asked) — the branch is recorded as a *twin* of that run: the same verdict and result, its own
+answers. The branches, their answers and their verdicts are exactly those of running every
+combination; only the runs are fewer.
+
 >>> from wfpsim import Callout, Engine, Filter
 >>> from wfpsim.unknown import UnknownCallout
 >>> engine = Engine()
@@ -28,7 +36,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from wfpsim.errors import InvalidParameterError
@@ -42,17 +50,22 @@ T = TypeVar("T")
 #: option: the callouts are then not registered at all, and their filters act as block filters).
 MODES = ("unknown", "permit", "block", "unregistered")
 
-#: At most this many runs (3 unknown callouts reached with the write right: 27 runs).
+#: At most this many branches (3 unknown callouts reached with the write right: 27).
 LIMIT = 81
 
 
 @dataclass(frozen=True, slots=True)
 class Branch(Generic[T]):
-    """One run: the answers the unknown callouts reached gave, the verdict, and the result."""
+    """One run: the answers the unknown callouts reached gave, the verdict, and the result.
+
+    ``twin`` is True when the combination was not run because it provably ends as the run whose
+    ``result`` it shares (see the module doc).
+    """
 
     verdict: str
     answers: tuple[Reached, ...]
     result: T
+    twin: bool = False
 
     def condition(self) -> list[dict[str, str]]:
         """``[{"callout", "returns"}]``: the answers this verdict depends on (callouts that could
@@ -105,8 +118,34 @@ class WhatIf(Generic[T]):
                 cond = ", ".join(f"{c['callout']} -> {c['returns']}" for c in b.condition())
                 lines.append(f"    if {cond or 'no unknown callout is reached'}")
         if not self.complete:
-            lines.append(f"  (stopped after {len(self.branches)} runs: more combinations exist)")
+            lines.append(f"  (stopped after {len(self.branches)} combinations: more exist)")
         return "\n".join(lines)
+
+
+#: ``same(result, answers, key, other)``: answering ``other`` for ``key`` instead of what
+#: ``answers`` says provably leaves the run ``result`` unchanged in everything its verdict rests on.
+Same = Callable[[T, dict[uuid.UUID, str], uuid.UUID, str], bool]
+
+
+def _twin(
+    branches: list[Branch[T]], fixed: dict[uuid.UUID, str], same: Same[T]
+) -> Branch[T] | None:
+    """A branch for ``fixed`` copied from a run that provably ends the same, if there is one."""
+    for key, other in fixed.items():
+        for done in branches:
+            told = {r.key: r.answer for r in done.answers}
+            if told.get(key, other) == other:
+                continue  # that run did not reach this callout, or answered the same
+            if any(k != key and told.get(k, v) != v for k, v in fixed.items()):
+                continue
+            if not same(done.result, told, key, other):
+                continue
+            answers = tuple(
+                replace(r, answer=fixed.get(r.key, r.answer), assumed=r.key in fixed)
+                for r in done.answers
+            )
+            return Branch(done.verdict, answers, done.result, twin=True)
+    return None
 
 
 def explore(
@@ -114,6 +153,7 @@ def explore(
     verdict_of: Callable[[T], str],
     mode: str = "unknown",
     limit: int = LIMIT,
+    same: Same[T] | None = None,
 ) -> WhatIf[T]:
     """Run ``run`` once per combination of answers of the unknown callouts it reaches.
 
@@ -123,7 +163,9 @@ def explore(
         mode: ``unknown`` (explore), ``permit`` or ``block`` (assume that answer; inspection
             callouts always CONTINUE), ``unregistered`` (a single run: the import already left
             the callouts unregistered).
-        limit: at most this many runs.
+        limit: at most this many branches.
+        same: when given, a combination that provably ends like a run already made is recorded
+            as its twin instead of being run (see the module doc).
 
     Raises:
         InvalidParameterError: an unknown ``mode``.
@@ -141,12 +183,15 @@ def explore(
         if len(branches) >= limit:
             return WhatIf(tuple(branches), complete=False)
         fixed_answers = pending.pop(0)
-        assumption = Assumption(dict(fixed_answers))
-        with assume(assumption):
-            result = run()
-        branches.append(Branch(verdict_of(result), tuple(assumption.reached), result))
+        branch = _twin(branches, fixed_answers, same) if same is not None else None
+        if branch is None:
+            assumption = Assumption(dict(fixed_answers))
+            with assume(assumption):
+                result = run()
+            branch = Branch(verdict_of(result), tuple(assumption.reached), result)
+        branches.append(branch)
         chosen = dict(fixed_answers)
-        for reached in assumption.reached:
+        for reached in branch.answers:
             if not reached.assumed:
                 for other in reached.choices[1:]:
                     pending.append({**chosen, reached.key: other})

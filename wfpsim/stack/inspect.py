@@ -107,6 +107,9 @@ def depends_text(step: Step) -> str:
             "where each gives its first answer. Per answer:"
         )
     else:
-        head = f"unknown callouts asked at {step.layer}, to no effect here ({step.action.name}):"
+        head = (
+            f"unknown callouts asked at {step.layer}; no answer changes whether the traffic "
+            "passes here:"
+        )
     rows = [f"  if {a.condition()}: {a.action} here, journey {a.verdict}" for a in step.depends]
     return "\n".join([head, *rows])

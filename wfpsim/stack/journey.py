@@ -87,8 +87,11 @@ class Step:
 
     @property
     def result(self) -> str:
-        """The action's name, or ``DEPENDS`` when unknown callouts' answers change it here."""
-        return "DEPENDS" if len({a.action for a in self.depends}) > 1 else self.action.name
+        """The action's name, or ``DEPENDS`` when unknown callouts' answers decide whether the
+        traffic is blocked here (a PERMIT for one answer and no decision for another both let it
+        on: the step keeps its action, and :attr:`depends` still lists the answers)."""
+        blocked = {a.action == "BLOCK" for a in self.depends}
+        return "DEPENDS" if len(blocked) > 1 else self.action.name
 
     @property
     def blocked(self) -> bool:

@@ -57,8 +57,8 @@ def depends_html(step: Step) -> str:
         )
         return f'<div class="w-depends">{head}{table}{note}</div>'
     head = (
-        f"<p>Unknown callouts are asked here, but whatever they answer this layer returns "
-        f"{_e(step.action.name)}:</p>"
+        "<p>Unknown callouts are asked here, but no answer changes whether this layer lets the "
+        "traffic on:</p>"
     )
     return (
         '<details data-k="depends" open><summary>Unknown callouts</summary>'
