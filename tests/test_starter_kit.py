@@ -7,6 +7,7 @@ import pytest
 
 from wfpsim import Engine
 from wfpsim.cli import main
+from wfpsim.errors import InvalidParameterError
 from wfpsim.examples.starter_kit import (
     EXAMPLE_CALLOUT_GUID,
     EXAMPLE_SUBLAYER_GUID,
@@ -136,3 +137,15 @@ def test_path_and_traffic_expectations(tmp_path: Path) -> None:
         'layers = ["INBOUND_IPPACKET_V4", "INBOUND_TRANSPORT_V4_DISCARD", "OUTBOUND_TRANSPORT_V4", "OUTBOUND_IPPACKET_V4"] }\n'
     )
     assert run(path).ok
+
+
+def test_unload_without_a_loaded_driver_is_a_clear_error() -> None:
+    """DriverUnload before DriverEntry, or a second time, names what to call first."""
+    engine = Engine()
+    driver = StarterKitDriver(engine)
+    with pytest.raises(InvalidParameterError, match=r"driver_entry\(\)"):
+        driver.unload()
+    driver.driver_entry()
+    driver.unload()
+    with pytest.raises(InvalidParameterError, match="not loaded"):
+        driver.unload()

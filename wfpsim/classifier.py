@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 import time
 import traceback
-import uuid
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -36,10 +35,10 @@ from wfpsim.callouts import ClassifyOut, IncomingValues, KernelFilter, MetaValue
 from wfpsim.catalog import Field, Layer, layer
 from wfpsim.coercion import coerce
 from wfpsim.conditions import field_for
-from wfpsim.errors import CalloutNotFoundError, InvalidParameterError
+from wfpsim.errors import CalloutNotFoundError, ConditionNotFoundError, InvalidParameterError
 from wfpsim.index import LayerIndex
 from wfpsim.objects import Action, Filter, Sublayer
-from wfpsim.registry import CalloutRegisterFlag
+from wfpsim.registry import CalloutRegisterFlag, Registration
 from wfpsim.trace import CalloutCall, Classification
 from wfpsim.values import DataType, Value
 
@@ -87,21 +86,23 @@ def incoming_values(la: Layer, values: Mapping[str, Any] | None) -> dict[str, Va
     a path becomes an app-id blob; a user id string becomes token information.
     """
     out: dict[str, Value] = {}
-    for name, raw in (values or {}).items():
-        fld = _FIELDS.get((la.name, name)) if isinstance(name, str) else None
+    for given, raw in (values or {}).items():
+        fld = _FIELDS.get((la.name, given)) if isinstance(given, str) else None
         if fld is None:
-            fld = field_for(la, name)
-            if isinstance(name, str):
-                _FIELDS[(la.name, name)] = fld
-        assert fld.condition is not None and fld.type is not None
+            fld = field_for(la, given)
+            if isinstance(given, str):
+                _FIELDS[(la.name, given)] = fld
+        name, data_type = fld.condition, fld.type
+        if name is None or data_type is None:  # field_for returns condition fields only
+            raise ConditionNotFoundError(f"layer {la.short_name}: {fld.name} is not a condition")
         tokens = (DataType.TOKEN_ACCESS_INFORMATION_TYPE, DataType.TOKEN_INFORMATION_TYPE)
-        if fld.type == DataType.SECURITY_DESCRIPTOR_TYPE and isinstance(raw, str):
+        if data_type == DataType.SECURITY_DESCRIPTOR_TYPE and isinstance(raw, str):
             value = Value(DataType.TOKEN_ACCESS_INFORMATION_TYPE, raw)
         elif isinstance(raw, Value) and raw.type in tokens:
             value = raw  # what classify hands over for a user: the token, not a descriptor
         else:
-            value = coerce(fld.type, [fld.type], raw, f"{fld.condition} at {la.short_name}")
-        out[fld.condition] = value
+            value = coerce(data_type, [data_type], raw, f"{name} at {la.short_name}")
+        out[name] = value
     return out
 
 
@@ -212,15 +213,26 @@ class _Caller:
         self.layer_data = layer_data
         self.flow_contexts = flow_contexts or {}
 
+    def registration(self, flt: Filter) -> Registration | None:
+        """The registration of the filter's callout; None when it names none or is unregistered."""
+        return None if flt.callout is None else self.engine.registry.get(flt.callout)
+
+    def callout_name(self, flt: Filter) -> str:
+        """The filter's callout by name; its key when it was registered but never added."""
+        if flt.callout is None:
+            return ""
+        try:
+            return self.engine.store.find_callout(flt.callout).name
+        except CalloutNotFoundError:  # registered but not added (FwpmCalloutAdd0 not called)
+            return str(flt.callout)
+
     def is_registered(self, flt: Filter) -> bool:
         """The filter's callout has a registered classifyFn."""
-        key = flt.callout
-        return isinstance(key, uuid.UUID) and self.engine.registry.get(key) is not None
+        return self.registration(flt) is not None
 
     def skip_call(self, flt: Filter) -> bool:
         """A CONDITIONAL_ON_FLOW callout with no context on this flow is not called."""
-        assert isinstance(flt.callout, uuid.UUID)
-        reg = self.engine.registry.get(flt.callout)
+        reg = self.registration(flt)
         if reg is None or not reg.flags & CalloutRegisterFlag.CONDITIONAL_ON_FLOW:
             return False
         return not self.flow_contexts.get(reg.callout_id)
@@ -228,12 +240,8 @@ class _Caller:
     def invoke(self, flt: Filter, sub: Sublayer, out: ClassifyOut) -> CalloutCall:
         """Call the filter's classifyFn with ``out`` and record what it left there."""
         engine = self.engine
-        assert isinstance(flt.callout, uuid.UUID)
-        reg = engine.registry.get(flt.callout)
-        try:
-            name = engine.store.find_callout(flt.callout).name
-        except CalloutNotFoundError:  # registered but not added (FwpmCalloutAdd0 not called)
-            name = str(flt.callout)
+        reg = self.registration(flt)
+        name = self.callout_name(flt)
         saw_action, saw_rights = Action(out.action_type), out.rights
         if reg is None or not callable(reg.classify):
             # A callout registered with no classifyFn (FwpsCalloutRegister requires one): its

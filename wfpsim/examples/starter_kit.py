@@ -18,7 +18,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from wfpsim.callouts import ClassifyOut, IncomingValues, KernelFilter, MetaValues
-from wfpsim.errors import WfpError
+from wfpsim.errors import InvalidParameterError, WfpError
 from wfpsim.ids import (
     FWP_ACTION_BLOCK,
     FWP_ACTION_PERMIT,
@@ -114,14 +114,15 @@ class StarterKitDriver:
         with self.engine.kernel_context():
             in_transaction = callout_registered = False
             try:
-                self.session = self.engine.open_session("WFPStarterKit", dynamic=True)
-                self.session.begin()
+                session = self.engine.open_session("WFPStarterKit", dynamic=True)
+                self.session = session
+                session.begin()
                 in_transaction = True
-                self.register_example_callout()
+                self.register_example_callout(session)
                 callout_registered = True
-                self.register_example_sublayer()
-                self.register_example_filter()
-                self.session.commit()
+                self.register_example_sublayer(session)
+                self.register_example_filter(session)
+                session.commit()
                 in_transaction = False
             except WfpError as err:
                 DbgPrint("WFPDriver example driver failed to load, status 0x%08x", err.status)
@@ -134,9 +135,8 @@ class StarterKitDriver:
             DbgPrint("--- WFPDriver example driver loaded successfully ---")
             return STATUS_SUCCESS
 
-    def register_example_callout(self) -> None:
+    def register_example_callout(self, session: Session) -> None:
         """FwpsCalloutRegister, then FwpmCalloutAdd at OUTBOUND_TRANSPORT_V4."""
-        assert self.session is not None
         try:
             self.example_callout_id = self.engine.register_callout(
                 EXAMPLE_CALLOUT_GUID, example_classify, example_notify, example_flow_delete
@@ -148,7 +148,7 @@ class StarterKitDriver:
             )
             raise
         try:
-            self.session.add_callout(
+            session.add_callout(
                 Callout(
                     EXAMPLE_CALLOUT_NAME,
                     "FWPM_LAYER_OUTBOUND_TRANSPORT_V4",
@@ -161,11 +161,10 @@ class StarterKitDriver:
             raise
         DbgPrint("Example Callout Registered")
 
-    def register_example_sublayer(self) -> None:
+    def register_example_sublayer(self, session: Session) -> None:
         """FwpmSubLayerAdd with weight 0x0f."""
-        assert self.session is not None
         try:
-            self.session.add_sublayer(
+            session.add_sublayer(
                 Sublayer(
                     EXAMPLE_SUBLAYER_NAME, 0x0F, EXAMPLE_SUBLAYER_GUID, EXAMPLE_SUBLAYER_DESCRIPTION
                 )
@@ -175,11 +174,10 @@ class StarterKitDriver:
             raise
         DbgPrint("Example sublayer registered")
 
-    def register_example_filter(self) -> None:
+    def register_example_filter(self, session: Session) -> None:
         """FwpmFilterAdd: CALLOUT_TERMINATING, weight FWP_UINT8 0xf, no conditions."""
-        assert self.session is not None
         try:
-            stored = self.session.add_filter(
+            stored = session.add_filter(
                 Filter(
                     EXAMPLE_FILTER_NAME,
                     "FWPM_LAYER_OUTBOUND_TRANSPORT_V4",
@@ -198,17 +196,25 @@ class StarterKitDriver:
         DbgPrint("Example filter registered")
 
     def unload(self) -> None:
-        """``DriverUnload``: delete the filter, unregister the callout, close the session."""
+        """``DriverUnload``: delete the filter, unregister the callout, close the session.
+
+        Raises:
+            InvalidParameterError: the driver is not loaded (no ``driver_entry``, or unloaded).
+        """
+        session = self.session
+        if session is None:
+            raise InvalidParameterError(
+                "the starter-kit driver is not loaded; call driver_entry() before unload()"
+            )
         with self.engine.kernel_context():
-            assert self.session is not None
             try:
-                self.session.delete_filter(self.example_filter_id)
+                session.delete_filter(self.example_filter_id)
             except WfpError as err:
                 DbgPrint("Failed to unregister filters, status: 0x%08x", err.status)
             try:
                 self.engine.unregister_callout(self.example_callout_id)
             except WfpError as err:
                 DbgPrint("Failed to unregister callout, status: 0x%08x", err.status)
-            self.session.close()
+            session.close()
             self.session = None
             DbgPrint("--- WFPDriver example driver unloaded ---")

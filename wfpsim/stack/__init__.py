@@ -51,9 +51,8 @@ def parse_direction(direction: str | Direction) -> Direction:
     else:
         text = str(direction).strip().lower()
         found = next((d for d in DIRECTIONS if d.value == text), None)
-    if found not in DIRECTIONS:
+    if found is None or found not in DIRECTIONS:
         raise InvalidParameterError(f"direction {direction!r}; valid: outbound, inbound")
-    assert found is not None
     return found
 
 
