@@ -160,7 +160,7 @@ def test_a_real_machine_with_third_party_callouts_depends_on_them() -> None:
 
     engine, _report = load_netsh(DUMPS / "python_pi_burner_wfpstate.xml")
     silent = next(c for c in engine.callouts() if c.name.startswith("WFP Built-in Silent Drop"))
-    assert isinstance(engine.registry.get(silent.key).classify, CalloutModel)
+    assert isinstance(engine.registration(silent.key).classify, CalloutModel)
     flow = ("udp", "outbound", "10.0.0.5:0", "198.51.100.7:53")
     assert explain_flow(engine, *flow).verdict == "DEPENDS"
     assert explain_flow(engine, *flow, callouts="permit").verdict == "PERMIT"

@@ -215,7 +215,7 @@ class _Caller:
 
     def registration(self, flt: Filter) -> Registration | None:
         """The registration of the filter's callout; None when it names none or is unregistered."""
-        return None if flt.callout is None else self.engine.registry.get(flt.callout)
+        return self.engine.registration(flt.callout)
 
     def callout_name(self, flt: Filter) -> str:
         """The filter's callout by name; its key when it was registered but never added."""

@@ -16,14 +16,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wfpsim.analysis.whatif import MODES
 from wfpsim.errors import InvalidParameterError
 
 if TYPE_CHECKING:
     from wfpsim.engine import Engine
-
-#: ``--callouts`` choices (the same as :data:`wfpsim.analysis.whatif.MODES`; kept here so that
-#: building the parser imports nothing else).
-MODES = ("unknown", "permit", "block", "unregistered")
 
 __all__ = ["COMMANDS", "load_policy"]
 

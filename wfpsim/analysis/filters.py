@@ -27,11 +27,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from wfpsim.analysis.coverage import Coverage, covers, may_overlap
-from wfpsim.analysis.lint import Finding, lint
+from wfpsim.analysis.lint import Finding, is_hard, lint
 from wfpsim.catalog import layer
 from wfpsim.conditions import describe_conditions, group_by_field
 from wfpsim.engine import Engine
-from wfpsim.errors import FilterNotFoundError
+from wfpsim.errors import FilterNotFoundError, InvalidParameterError
 from wfpsim.ids import FWPM_AUTO_WEIGHT_BITS
 from wfpsim.objects import Action, Filter, FilterFlag, Sublayer
 
@@ -115,14 +115,10 @@ class FilterExplanation:
         return "\n".join(lines)
 
 
-def _action(flt: Filter) -> Action:
-    return Action.parse(flt.action)
-
-
-def _hard(flt: Filter) -> bool:
-    action = _action(flt)
-    clear = bool(FilterFlag.parse(flt.flags) & FilterFlag.CLEAR_ACTION_RIGHT)
-    return action == Action.BLOCK or action.is_callout or clear
+def _may_decide_hard(flt: Filter) -> bool:
+    """A hard decision (:func:`~wfpsim.analysis.lint.is_hard`), or a callout that may clear the
+    write right itself."""
+    return is_hard(flt) or flt.action.is_callout
 
 
 def _row(flt: Filter, sub: Sublayer, target: Filter, why: str) -> dict[str, object]:
@@ -131,7 +127,7 @@ def _row(flt: Filter, sub: Sublayer, target: Filter, why: str) -> dict[str, obje
         "filter_id": flt.filter_id,
         "name": flt.name,
         "sublayer": sub.name,
-        "action": _action(flt).name,
+        "action": flt.action.name,
         "covers": "all" if whole else "some",
         "why": why,
     }
@@ -142,7 +138,7 @@ def _preempting(
 ) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     above = True
-    soft_permit = _action(target) == Action.PERMIT and not _hard(target)
+    soft_permit = target.action == Action.PERMIT and not _may_decide_hard(target)
     for sub, filters in order:
         if sub.key == home.key:
             above = False
@@ -151,15 +147,15 @@ def _preempting(
                     break
                 if may_overlap(flt.conditions, target.conditions):
                     why = "higher in the same sublayer: it is evaluated first"
-                    if _action(flt) == Action.CALLOUT_INSPECTION:
+                    if flt.action == Action.CALLOUT_INSPECTION:
                         continue
                     rows.append(_row(flt, sub, target, why))
             continue
         for flt in filters:
             if not may_overlap(flt.conditions, target.conditions):
                 continue
-            action = _action(flt)
-            if above and _hard(flt) and action != Action.CALLOUT_INSPECTION:
+            action = flt.action
+            if above and _may_decide_hard(flt) and action != Action.CALLOUT_INSPECTION:
                 rows.append(_row(flt, sub, target, "a hard decision in a higher sublayer"))
             elif soft_permit and (action == Action.BLOCK or action.is_callout):
                 if action == Action.CALLOUT_INSPECTION:
@@ -176,9 +172,13 @@ def explain_filter(engine: Engine, filter_id: int) -> FilterExplanation:
 
     Raises:
         FilterNotFoundError: no filter has that id (the dump may be from another time).
+        InvalidParameterError: ``filter_id`` is not a whole number.
     """
     if isinstance(filter_id, bool) or not isinstance(filter_id, int):
-        raise TypeError(f"explain_filter: filter_id must be an integer, got {filter_id!r}")
+        raise InvalidParameterError(
+            f"explain_filter: filter_id must be a whole number (a run-time filter id), "
+            f"got {filter_id!r}"
+        )
     try:
         target = engine.filter(filter_id)
     except FilterNotFoundError:
@@ -203,8 +203,7 @@ def explain_filter(engine: Engine, filter_id: int) -> FilterExplanation:
         callout = next(
             (c.name for c in engine.callouts() if c.key == target.callout), str(target.callout)
         )
-    flags = FilterFlag.parse(target.flags)
-    weight = getattr(target.weight, "describe", lambda: str(target.weight))()
+    flags = target.flags
     findings = tuple(f for f in lint(engine, lay) if f.filter_id == filter_id)
     return FilterExplanation(
         filter_id=filter_id,
@@ -214,9 +213,9 @@ def explain_filter(engine: Engine, filter_id: int) -> FilterExplanation:
         sublayer=home.name,
         sublayer_weight=home.weight,
         provider=provider,
-        action=_action(target).name,
+        action=target.action.name,
         callout=callout,
-        weight=str(weight),
+        weight=target.weight.describe(),
         effective_weight=target.effective_weight,
         flags=tuple(f.name for f in FilterFlag if f and f in flags and f.name),
         conditions=tuple(

@@ -29,11 +29,13 @@ unknown and no "overridden" finding is made through it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from wfpsim.analysis.coverage import Coverage, covers, may_overlap
 from wfpsim.catalog import Layer, layer
+from wfpsim.engine import Engine
+from wfpsim.errors import InvalidParameterError
 from wfpsim.objects import Action, Filter, FilterFlag, Sublayer
 
 __all__ = ["Finding", "lint"]
@@ -75,27 +77,22 @@ class Finding:
         )
 
 
-def _action(flt: Filter) -> Action:
-    return Action.parse(flt.action)
+# What a filter decides, shared by the analyses (lint here, explain_filter in filters.py) ----
+def is_static(flt: Filter) -> bool:
+    """A PERMIT or BLOCK filter: it decides without a callout."""
+    return flt.action in (Action.PERMIT, Action.BLOCK)
 
 
-def _flags(flt: Filter) -> FilterFlag:
-    return FilterFlag.parse(flt.flags)
+def is_hard(flt: Filter) -> bool:
+    """Its decision clears the write right: a BLOCK, or a filter with CLEAR_ACTION_RIGHT."""
+    return flt.action == Action.BLOCK or bool(flt.flags & FilterFlag.CLEAR_ACTION_RIGHT)
 
 
-def _is_static(flt: Filter) -> bool:
-    return _action(flt) in (Action.PERMIT, Action.BLOCK)
-
-
-def _hard(flt: Filter) -> bool:
-    return _action(flt) == Action.BLOCK or bool(_flags(flt) & FilterFlag.CLEAR_ACTION_RIGHT)
-
-
-def _says(flt: Filter) -> str:
-    action = _action(flt)
-    if action not in (Action.PERMIT, Action.BLOCK):
-        return f"{action.name} callout"
-    return f"{'hard' if _hard(flt) else 'soft'} {action.name}"
+def says(flt: Filter) -> str:
+    """What the filter decides, in words: ``hard BLOCK``, ``soft PERMIT``, ``… callout``."""
+    if not is_static(flt):
+        return f"{flt.action.name} callout"
+    return f"{'hard' if is_hard(flt) else 'soft'} {flt.action.name}"
 
 
 def _named(flt: Filter) -> str:
@@ -107,7 +104,7 @@ def _within_sublayer(where: str, sub: Sublayer, filters: Sequence[Filter]) -> It
     for i, flt in enumerate(filters):
         maybe: Filter | None = None
         for earlier in filters[:i]:
-            if not _is_static(earlier):
+            if not is_static(earlier):
                 continue
             answer = covers(earlier.conditions, flt.conditions)
             if answer == Coverage.YES:
@@ -121,13 +118,13 @@ def _within_sublayer(where: str, sub: Sublayer, filters: Sequence[Filter]) -> It
 
 
 def _shadow(where: str, sub: Sublayer, flt: Filter, earlier: Filter, certain: bool) -> Finding:
-    same = _is_static(flt) and _says(flt) == _says(earlier)
+    same = is_static(flt) and says(flt) == says(earlier)
     kind = "redundant" if same else "shadowed"
     covered = "matches all of its traffic" if certain else "may match all of its traffic"
-    ends = "gives the same decision" if same else f"ends the sublayer with a {_says(earlier)}"
+    ends = "gives the same decision" if same else f"ends the sublayer with a {says(earlier)}"
     why = (
         f"{_named(earlier)}, higher in sublayer {sub.name!r}, {covered} and {ends} first"
-        f" (this filter: {_says(flt)})"
+        f" (this filter: {says(flt)})"
     )
     return Finding(
         kind, flt.filter_id, flt.name, where, sub.name, (earlier.filter_id,), why, certain
@@ -147,11 +144,11 @@ def _sublayer_outcome(filters: Sequence[Filter], target: Filter) -> _Outcome:
     for flt in filters:
         if not may_overlap(flt.conditions, target.conditions):
             continue
-        if _action(flt) == Action.CALLOUT_INSPECTION:
+        if flt.action == Action.CALLOUT_INSPECTION:
             continue  # an inspection callout answers CONTINUE
-        if _is_static(flt) and covers(flt.conditions, target.conditions) == Coverage.YES:
+        if is_static(flt) and covers(flt.conditions, target.conditions) == Coverage.YES:
             return _Outcome(flt, True)
-        return _Outcome(None, False, by_callout=not _is_static(flt))
+        return _Outcome(None, False, by_callout=not is_static(flt))
     return _Outcome(None, True)
 
 
@@ -160,7 +157,7 @@ def _overridden(
 ) -> Iterator[Finding]:
     for sub, filters in order:
         for flt in filters:
-            if _is_static(flt):
+            if is_static(flt):
                 finding = _carry(where, order, sub, flt)
                 if finding is not None:
                     yield finding
@@ -175,16 +172,16 @@ def _carry(
     for sub, filters in order:
         outcome = _Outcome(flt, True) if sub.key == home.key else _sublayer_outcome(filters, flt)
         if not outcome.known:
-            if writable or (outcome.by_callout and decider and _action(decider) == Action.PERMIT):
+            if writable or (outcome.by_callout and decider and decider.action == Action.PERMIT):
                 return None  # the unknown sublayer may change the result (or veto)
             continue
         if outcome.decider is not None and writable:
             decider = outcome.decider
-            writable = not _hard(decider)
-    if decider is None or decider is flt or _action(decider) == _action(flt):
+            writable = not is_hard(decider)
+    if decider is None or decider is flt or decider.action == flt.action:
         return None
     how = (
-        f"its {_says(flt)} is always replaced by the {_says(decider)} of {_named(decider)}"
+        f"its {says(flt)} is always replaced by the {says(decider)} of {_named(decider)}"
         f" in sublayer {_sublayer_of(order, decider)!r}"
     )
     return Finding(
@@ -196,50 +193,36 @@ def _sublayer_of(order: Sequence[tuple[Sublayer, Sequence[Filter]]], flt: Filter
     return next(sub.name for sub, filters in order if any(f is flt for f in filters))
 
 
-class _Policy:
-    """What lint needs from an engine (kept small so lint reads the engine, never writes it)."""
-
-    def __init__(
-        self,
-        layers: Sequence[Layer],
-        order: Callable[[Layer], Sequence[tuple[Sublayer, Sequence[Filter]]]],
-        registered: Callable[[Filter], bool],
-    ) -> None:
-        self.layers = layers
-        self.order = order
-        self.registered = registered
-
-
-def _policy(engine: object) -> _Policy:
-    from wfpsim.engine import Engine
-
-    if not isinstance(engine, Engine):
-        raise TypeError(f"lint takes an Engine, got {type(engine).__name__}")
-    eng = engine
+def _layers_with_filters(engine: Engine) -> list[Layer]:
+    """The layers holding filters, by run-time id (layers without one last, by name)."""
     seen: dict[str, Layer] = {}
-    for flt in eng.filters():
-        found = layer(flt.layer)
-        seen.setdefault(found.name, found)
-    layers = sorted(seen.values(), key=lambda la: (la.id is None, la.id or 0, la.name))
-
-    def registered(flt: Filter) -> bool:
-        return flt.callout is None or eng.is_registered(flt.callout)
-
-    return _Policy(layers, eng.evaluation_order, registered)
+    for flt in engine.filters():
+        seen.setdefault(flt.layer.name, flt.layer)
+    return sorted(seen.values(), key=lambda la: (la.id is None, la.id or 0, la.name))
 
 
-def lint(engine: object, at: Layer | str | int | None = None) -> list[Finding]:
+def _registered(engine: Engine, flt: Filter) -> bool:
+    """The filter calls no callout, or its callout is registered."""
+    return flt.callout is None or engine.is_registered(flt.callout)
+
+
+def lint(engine: Engine, at: Layer | str | int | None = None) -> list[Finding]:
     """Every filter of an engine (or of one layer, ``at``) that never takes effect.
 
     Returns findings grouped by layer (by run-time id) and kind, then by filter id, each with
     the filters responsible and the reason.
+
+    Raises:
+        InvalidParameterError: ``engine`` is not an :class:`~wfpsim.engine.Engine`.
+        LayerNotFoundError: ``at`` names no layer.
     """
-    policy = _policy(engine)
+    if not isinstance(engine, Engine):
+        raise InvalidParameterError(f"lint takes an Engine, got {type(engine).__name__}")
     found: list[Finding] = []
-    chosen = policy.layers if at is None else [layer(at)]
+    chosen = _layers_with_filters(engine) if at is None else [layer(at)]
     for lay in chosen:
         where = lay.short_name
-        order = policy.order(lay)
+        order = engine.evaluation_order(lay)
         per_layer: list[Finding] = []
         reported: set[int] = set()
         for sub, filters in order:
@@ -251,7 +234,7 @@ def lint(engine: object, at: Layer | str | int | None = None) -> list[Finding]:
                 per_layer.append(finding)
         for _sub, filters in order:
             for flt in filters:
-                if _action(flt).is_callout and not policy.registered(flt):
+                if flt.action.is_callout and not _registered(engine, flt):
                     per_layer.append(_unregistered(where, _sub, flt))
         per_layer.sort(key=lambda f: (KINDS.index(f.kind), f.filter_id))
         found.extend(per_layer)
@@ -259,9 +242,9 @@ def lint(engine: object, at: Layer | str | int | None = None) -> list[Finding]:
 
 
 def _unregistered(where: str, sub: Sublayer, flt: Filter) -> Finding:
-    if _action(flt) == Action.CALLOUT_INSPECTION:
+    if flt.action == Action.CALLOUT_INSPECTION:
         acts = "it is skipped (an inspection callout that is not registered)"
-    elif _flags(flt) & FilterFlag.PERMIT_IF_CALLOUT_UNREGISTERED:
+    elif flt.flags & FilterFlag.PERMIT_IF_CALLOUT_UNREGISTERED:
         acts = "it acts as a PERMIT filter (PERMIT_IF_CALLOUT_UNREGISTERED)"
     else:
         acts = "it acts as a BLOCK filter"
