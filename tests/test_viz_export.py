@@ -167,6 +167,28 @@ def test_the_exported_player_animates_in_chromium(browser: Any, page_file: Path)
 
 
 @pytest.mark.browser
+def test_the_stack_map_reads_at_a_notebook_width(browser: Any, page_file: Path) -> None:
+    """At 900 px for map and inspector together, every map label is at least 11 px tall."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 900, "height": 900})
+    page.goto(page_file.as_uri())
+    width = page.evaluate("document.querySelector('.wfp-map svg').getBoundingClientRect().width")
+    sizes = page.evaluate(
+        """() => [...document.querySelectorAll('.wfp-map g.node text')].map((t) => {
+            const svg = t.ownerSVGElement, scale = svg.getBoundingClientRect().width
+                / svg.viewBox.baseVal.width;
+            return [t.textContent, parseFloat(t.getAttribute('font-size')) * scale];
+        })"""
+    )
+    page.screenshot(path=str(ARTIFACTS / "player-900px.png"))
+    page.close()
+    assert width >= 400, f"the map is squeezed to {width:.0f} px"
+    assert sizes, "no labels found on the stack map"
+    small = [(text, round(px, 1)) for text, px in sizes if px < 11]
+    assert not small, f"labels under 11 px at a 900 px page: {small}"
+
+
+@pytest.mark.browser
 def test_challenge_mode_in_chromium(browser: Any, page_file: Path) -> None:
     """Challenge mode hides the verdict, shows the prediction buttons, reveals and scores."""
     page, errors = open_page(browser, page_file.as_uri())

@@ -86,12 +86,13 @@ def ip_version(journeys: Journey | Iterable[Journey]) -> int:
 def base_dot(journeys: Journey | Iterable[Journey]) -> str:
     """The stack map's DOT source with a hop edge for every layer pair any journey crossed."""
     items = as_list(journeys)
-    dot = stack_dot(ip_version(items), items[0], highlight=False)
+    layers = dict.fromkeys(s.layer for j in items for s in j.steps)
+    dot = stack_dot(ip_version(items), items[0], highlight=False, also=layers)
     have = set(journey_pairs(items[0]))  # stack_dot drew these hops; add the other journeys'
     pairs = [p for p in dict.fromkeys(p for j in items for p in journey_pairs(j)) if p not in have]
     hop = '  "{0}" -> "{1}" [id="hop-{0}--{1}", class="hop", color="#eceff1", penwidth=1.2];'
     extra = [hop.format(a, b) for a, b in pairs]
-    for name in dict.fromkeys(s.layer for j in items for s in j.steps):
+    for name in layers:
         if f'id="{node_id(name)}"' not in dot:  # a layer the map does not place: add it
             extra.append(f'  "{name}" [id="{node_id(name)}", class="layer", label="{name}"];')
     return dot[: dot.rstrip().rfind("}")] + "\n".join(extra) + "\n}"

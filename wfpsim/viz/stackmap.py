@@ -15,28 +15,35 @@ from collections.abc import Iterable
 from typing import Any
 
 #: Where each layer family sits (inches): outbound on the left, inbound on the right, the
-#: application on top, the network at the bottom; discard twins beside their layer.
+#: application on top, the network at the bottom. Three columns 1.95 in apart and rows 0.64 in
+#: apart keep the whole map about 5.5 in (400 px) wide, so at a notebook's width (the map beside
+#: the inspector, about 900 px together) its labels read at 12-13 px rather than shrinking.
+COLUMNS = (0.9, 2.85, 4.8)
+ROW = 0.64
 POSITIONS: dict[str, tuple[float, float]] = {
-    "APPLICATION": (5.0, 9.3),
-    "ALE_BIND_REDIRECT": (2.3, 8.4),
-    "ALE_RESOURCE_ASSIGNMENT": (2.3, 7.6),
-    "ALE_ENDPOINT_CLOSURE": (5.0, 8.4),
-    "ALE_RESOURCE_RELEASE": (5.0, 7.6),
-    "ALE_AUTH_LISTEN": (7.7, 8.4),
-    "ALE_CONNECT_REDIRECT": (2.3, 6.8),
-    "ALE_AUTH_CONNECT": (2.3, 6.0),
-    "ALE_AUTH_RECV_ACCEPT": (7.7, 6.0),
-    "ALE_FLOW_ESTABLISHED": (5.0, 5.2),
-    "STREAM": (4.0, 4.2),
-    "DATAGRAM_DATA": (6.0, 4.2),
-    "OUTBOUND_TRANSPORT": (2.3, 2.9),
-    "INBOUND_TRANSPORT": (7.7, 2.9),
-    "OUTBOUND_ICMP_ERROR": (2.3, 2.1),
-    "INBOUND_ICMP_ERROR": (7.7, 2.1),
-    "OUTBOUND_IPPACKET": (2.3, 1.3),
-    "INBOUND_IPPACKET": (7.7, 1.3),
-    "NETWORK": (5.0, 0.3),
+    "APPLICATION": (COLUMNS[1], 10 * ROW),
+    "ALE_BIND_REDIRECT": (COLUMNS[0], 9 * ROW),
+    "ALE_RESOURCE_ASSIGNMENT": (COLUMNS[0], 8 * ROW),
+    "ALE_ENDPOINT_CLOSURE": (COLUMNS[1], 9 * ROW),
+    "ALE_RESOURCE_RELEASE": (COLUMNS[1], 8 * ROW),
+    "ALE_AUTH_LISTEN": (COLUMNS[2], 9 * ROW),
+    "ALE_CONNECT_REDIRECT": (COLUMNS[0], 7 * ROW),
+    "ALE_AUTH_CONNECT": (COLUMNS[0], 6 * ROW),
+    "ALE_AUTH_RECV_ACCEPT": (COLUMNS[2], 6 * ROW),
+    "ALE_FLOW_ESTABLISHED": (COLUMNS[1], 5 * ROW),
+    "STREAM": (COLUMNS[1] - 0.85, 4 * ROW),
+    "DATAGRAM_DATA": (COLUMNS[1] + 0.85, 4 * ROW),
+    "OUTBOUND_TRANSPORT": (COLUMNS[0], 3 * ROW),
+    "INBOUND_TRANSPORT": (COLUMNS[2], 3 * ROW),
+    "OUTBOUND_ICMP_ERROR": (COLUMNS[0], 2 * ROW),
+    "INBOUND_ICMP_ERROR": (COLUMNS[2], 2 * ROW),
+    "OUTBOUND_IPPACKET": (COLUMNS[0], 1 * ROW),
+    "INBOUND_IPPACKET": (COLUMNS[2], 1 * ROW),
+    "NETWORK": (COLUMNS[1], 0.0),
 }
+#: Node label size (points; 1 pt = 1 px in the SVG): a map scaled to 440 px still shows
+#: labels of at least 11 px (the real-browser test measures them).
+FONT_SIZE = 13
 KIND_COLOURS = {"ALE": "#e8e0f8", "data": "#fdf1d6", "transport": "#dcecf9", "ip": "#e2f3e4"}
 
 #: The documented paths (*TCP Packet Flows*, *UDP Packet Flows*) as sequences of layer families.
@@ -162,13 +169,14 @@ def _kind(fam: str) -> str:
 
 
 def twin_position(fam: str) -> tuple[float, float]:
-    """Discard twins sit on the outer side of their layer (below it for the middle ones)."""
+    """A discard twin is a small tab on the outer lower corner of its layer's box.
+
+    Drawn only where it matters (a journey crossed it, or every twin was asked for), it keeps
+    the map three columns wide instead of five.
+    """
     x, y = POSITIONS[fam]
-    if x < 4.0:
-        return (x - 2.1, y)
-    if x > 6.5:
-        return (x + 2.1, y)
-    return (x, y - 0.62) if fam != "ALE_FLOW_ESTABLISHED" else (x + 2.05, y)
+    side = -1.0 if x < COLUMNS[1] - 0.1 else 1.0
+    return (round(x + side * 0.62, 2), round(y - 0.27, 2))
 
 
 def stack_graph(version: int = 4) -> Any:
@@ -201,10 +209,16 @@ def stack_graph(version: int = 4) -> Any:
 
 
 def _label(name: str) -> str:
-    short = name.replace("_V4", "").replace("_V6", "")
-    return (
-        short.replace("_DISCARD", "\\n(discard)").replace("_", " ").lower().replace("ale ", "ALE ")
-    )
+    """``ALE_RESOURCE_ASSIGNMENT_V4`` → ``ALE resource\\nassignment`` (lines of ≤ 12 characters)."""
+    words = name.replace("_V4", "").replace("_V6", "").removesuffix("_DISCARD").lower().split("_")
+    words = ["ALE" if w == "ale" else "ICMP" if w == "icmp" else w for w in words]
+    lines = [words[0]]
+    for word in words[1:]:
+        if len(lines[-1]) + 1 + len(word) <= 12:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "\\n".join(lines)
 
 
 def journey_pairs(journey: Any) -> list[tuple[str, str]]:
@@ -216,64 +230,87 @@ def journey_pairs(journey: Any) -> list[tuple[str, str]]:
     return list(pairs)
 
 
-def stack_dot(version: int = 4, journey: Any = None, highlight: bool = True) -> str:
+def _crossed(journey: Any) -> tuple[dict[str, str], dict[str, list[int]]]:
+    """The result each crossed layer is coloured with (a block wins) and its step numbers."""
+    crossed: dict[str, str] = {}
+    numbers: dict[str, list[int]] = {}
+    for step in journey.steps:
+        result = "DISCARD" if step.is_discard else step.classification.action.name
+        if crossed.get(step.layer) != "BLOCK":
+            crossed[step.layer] = result
+        numbers.setdefault(step.layer, []).append(step.index)
+    return crossed, numbers
+
+
+def _node_line(name: str, data: dict[str, Any], mark: tuple[str, list[int]] | None) -> str:
+    x, y = data["pos"]
+    kind = data["kind"]
+    label = _label(name)
+    if kind == "end":
+        attrs = 'shape=ellipse, fillcolor="#eceff1", width=1.2, height=0.4'
+        label = name.lower()
+    elif kind == "discard":
+        attrs = (
+            f'fillcolor="#fff3e0", fontsize={FONT_SIZE - 1}, color="#ef6c00", '
+            'style="rounded,filled,dashed", width=0.95, height=0.27'
+        )
+        label = "discard"
+    else:
+        attrs = f'fillcolor="{KIND_COLOURS[kind]}"'
+    if mark is not None:
+        steps = ",".join(str(i) for i in mark[1][:4]) + ("…" if len(mark[1]) > 4 else "")
+        label += f" #{steps}"  # on the last line: the box keeps its height, may widen
+        attrs += f', color="{RESULT_COLOURS.get(mark[0], "#1565c0")}", penwidth=3, fixedsize=false'
+    return (
+        f'  "{name}" [id="{node_id(name)}", class="layer", label="{label}", '
+        f'pos="{x},{y}!", {attrs}];'
+    )
+
+
+def stack_dot(
+    version: int = 4,
+    journey: Any = None,
+    highlight: bool = True,
+    *,
+    also: Iterable[str] = (),
+    discards: bool = False,
+) -> str:
     """The DOT source of the stack map.
 
-    With a ``journey``, an edge is added for every consecutive pair of layers it crossed
-    (ids ``hop-<A>--<B>``); with ``highlight`` the crossed layers are coloured by result and
-    numbered with their steps (the player passes ``highlight=False`` and restyles instead).
+    Every layer family has its node; a discard twin is drawn (as a tab on its layer) only when
+    the journey crossed it, when it is named in ``also`` (the player passes every journey's
+    layers), or with ``discards=True``. The documented paths' edges (class ``path``) are faint
+    when a journey is drawn, so the journey's own path dominates: an edge for every consecutive
+    pair of layers it crossed (ids ``hop-<A>--<B>``). With ``highlight`` the crossed layers are
+    coloured by result and numbered with their steps (the player passes ``highlight=False``
+    and restyles instead).
     """
     g = stack_graph(version)
     crossed: dict[str, str] = {}
     numbers: dict[str, list[int]] = {}
     if journey is not None and highlight:
-        for step in journey.steps:
-            result = "DISCARD" if step.is_discard else step.classification.action.name
-            if crossed.get(step.layer) != "BLOCK":
-                crossed[step.layer] = result
-            numbers.setdefault(step.layer, []).append(step.index)
+        crossed, numbers = _crossed(journey)
+    wanted = set(also) | ({s.layer for s in journey.steps} if journey is not None else set())
+    drawn = {n for n, d in g.nodes(data=True) if d["kind"] != "discard" or discards or n in wanted}
+    faint = journey is not None
     lines = [
         "digraph stackmap {",
         '  graph [layout=neato, splines=true, overlap=true, fontname="Helvetica", '
-        'bgcolor="white", pad=0.2];',
-        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10, '
-        'penwidth=1.2, color="#78909c", width=1.9, height=0.42, fixedsize=true];',
-        '  edge [color="#dde3e7", arrowsize=0.5, penwidth=0.8];',
+        'bgcolor="white", pad=0.12];',
+        f'  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize={FONT_SIZE}, '
+        'penwidth=1.2, color="#78909c", width=1.55, height=0.5, fixedsize=true];',
+        f'  edge [color="{"#e6eaed" if faint else "#b0bec5"}", arrowsize=0.5, '
+        f"penwidth={0.7 if faint else 1.0}];",
     ]
+    tabs: list[str] = []  # discard tabs go last, so they are drawn over the edges that pass them
     for name, data in g.nodes(data=True):
-        x, y = data["pos"]
-        kind = data["kind"]
-        label = _label(name)
-        if kind == "end":
-            attrs = 'shape=ellipse, fillcolor="#eceff1", width=1.3'
-            label = name.lower()
-        elif kind == "discard":
-            attrs = (
-                'fillcolor="#fff8ee", fontsize=9, color="#ffb74d", '
-                'style="rounded,filled,dashed", width=1.75, height=0.4'
-            )
-        else:
-            attrs = f'fillcolor="{KIND_COLOURS[kind]}"'
-        if name in crossed:
-            colour = RESULT_COLOURS.get(crossed[name], "#1565c0")
-            steps = ",".join(str(i) for i in numbers[name][:5])
-            more = "…" if len(numbers[name]) > 5 else ""
-            label += f"\\n#{steps}{more}"
-            attrs += f', color="{colour}", penwidth=3'
-        lines.append(
-            f'  "{name}" [id="{node_id(name)}", class="layer", label="{label}", '
-            f'pos="{x},{y}!", {attrs}];'
-        )
+        if name in drawn:
+            mark = (crossed[name], numbers[name]) if name in crossed else None
+            (tabs if data["kind"] == "discard" else lines).append(_node_line(name, data, mark))
     for a, b, data in g.edges(data=True):
-        tip = ", ".join(data["paths"])
-        lines.append(f'  "{a}" -> "{b}" [id="{edge_id(a, b)}", tooltip="{tip}"];')
-    for name, data in g.nodes(data=True):
-        if data["kind"] == "discard":
-            twin = data["twin_of"]
-            lines.append(
-                f'  "{twin}" -> "{name}" [style=dotted, arrowhead=none, '
-                f'id="{edge_id(twin, name)}"];'
-            )
+        if a in drawn and b in drawn and "discard" not in (g.nodes[a]["kind"], g.nodes[b]["kind"]):
+            tip = ", ".join(data["paths"])
+            lines.append(f'  "{a}" -> "{b}" [id="{edge_id(a, b)}", class="path", tooltip="{tip}"];')
     if journey is not None:
         for a, b in journey_pairs(journey):
             colour = "#455a64" if highlight else "#eceff1"
@@ -281,6 +318,7 @@ def stack_dot(version: int = 4, journey: Any = None, highlight: bool = True) -> 
                 f'  "{a}" -> "{b}" [id="hop-{a}--{b}", class="hop", color="{colour}", '
                 f"penwidth={1.8 if highlight else 1.2}];"
             )
+    lines += tabs
     lines.append("}")
     return "\n".join(lines)
 
