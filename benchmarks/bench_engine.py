@@ -43,6 +43,8 @@ LAYER = "ALE_AUTH_CONNECT_V4"
 EMPTY_LAYER = "ALE_AUTH_LISTEN_V4"
 SIZES = (10, 100, 1_000, 10_000)
 SUBLAYERS = ("corp", "av", "vpn", "app")
+#: remote ports 10,000..59,999: the policy repeats its ports every ROUND filters
+ROUND = 50_000
 CHECKOUT = Path(__file__).resolve().parent.parent
 DUMPS = CHECKOUT.parent / "shared" / "data" / "wfp-dumps"
 
@@ -83,15 +85,22 @@ def rule(i: int) -> Filter:
     """Filter ``i`` of the classification policy: a port rule, every third with an address too.
 
     Real policies look like this: most filters test a remote or local port, an address, an
-    application or a protocol for equality; a few use ranges or masks.
+    application or a protocol for equality; a few use ranges or masks. Remote ports repeat
+    every 50,000 filters (a port is 16 bits); from filter 50,000 on, each filter also tests a
+    local address that differs from one round of 50,000 to the next, so every filter of a
+    100,000-filter engine is different. The first 50,000 filters (every classification
+    engine) are the same as ever.
     """
-    conditions = [Condition("IP_REMOTE_PORT", "EQUAL", 10_000 + i)]
+    conditions = [Condition("IP_REMOTE_PORT", "EQUAL", 10_000 + i % ROUND)]
     if i % 3 == 0:
         conditions.append(Condition("IP_REMOTE_ADDRESS", "EQUAL", address(i)))
     if i % 5 == 0:
         conditions.append(Condition("IP_PROTOCOL", "EQUAL", 6))
     if i % 7 == 0:
         conditions.append(Condition("IP_LOCAL_PORT", "RANGE", (1024, 65535)))
+    if i >= ROUND:
+        local = f"172.{16 + (i // ROUND) % 16}.{i >> 8 & 255}.{i & 255}"
+        conditions.append(Condition("IP_LOCAL_ADDRESS", "EQUAL", local))
     action = "BLOCK" if i % 2 else "PERMIT"
     return Filter(f"rule {i}", LAYER, action, conditions, sublayer=SUBLAYERS[i % len(SUBLAYERS)])
 

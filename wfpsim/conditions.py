@@ -72,14 +72,24 @@ class MatchType(enum.IntEnum):
     @classmethod
     def parse(cls, text: str | int | MatchType) -> MatchType:
         """By ``EQUAL``, ``FWP_MATCH_EQUAL`` or number."""
+        if type(text) is cls:
+            return text
         if isinstance(text, int):
             return cls(text)
+        found = _MATCH_NAMES.get(text)
+        if found is not None:
+            return found
         key = text.strip().upper().removeprefix("FWP_MATCH_")
         if key in cls.__members__ and key != "TYPE_MAX":
+            if len(_MATCH_NAMES) < 256:
+                _MATCH_NAMES[text] = cls[key]
             return cls[key]
         valid = ", ".join(m.name for m in cls if m != cls.TYPE_MAX)
         raise MatchTypeMismatchError(f"unknown match type {text!r}; valid: {valid}")
 
+
+#: match type text as given -> member (``"EQUAL"``, ``"FWP_MATCH_EQUAL"``…), filled as met
+_MATCH_NAMES: dict[str, MatchType] = {}
 
 SORTABLE = frozenset(INTEGER_BITS) | {
     DataType.BYTE_ARRAY16_TYPE,
@@ -137,17 +147,32 @@ class Condition:
         return f"{short} {sym} {shown}"
 
 
+#: (layer name, condition name or GUID as given) -> the layer's field: look-ups repeat a lot
+_FIELDS: dict[tuple[str, str], Field] = {}
+#: (layer name, field as given, match type, friendly value) -> the resolved condition; only
+#: for friendly values of the exact types below, so equal keys always resolve alike
+_RESOLVED: dict[tuple[str, str, MatchType, object], Condition] = {}
+_CACHE_LIMIT = 1 << 16
+_CACHEABLE = (int, str)
+
+
 def field_for(layer: Layer, name: str) -> Field:
-    """The layer's field for a condition name or GUID.
+    """The layer's field for a condition name or GUID (cached per layer and name).
 
     Raises:
         ConditionNotFoundError: the condition exists but not at this layer, or not at all.
     """
+    found = _FIELDS.get((layer.name, name))
+    if found is not None:
+        return found
     guid = parse_guid(name)
     key = str(guid) if guid is not None else name
     if layer.has_field(key):
         found = layer.field(key)
         if found.condition:
+            if len(_FIELDS) >= _CACHE_LIMIT:
+                _FIELDS.clear()
+            _FIELDS[(layer.name, name)] = found
             return found
     info = condition(name)  # raises for a name that is no condition at all
     valid = ", ".join(f.short_name for f in layer.fields if f.condition)
@@ -156,8 +181,19 @@ def field_for(layer: Layer, name: str) -> Field:
     )
 
 
+def _accepts(fld: Field) -> tuple[DataType, ...]:
+    """The value types a field's conditions take (a security descriptor field takes a SID)."""
+    if fld.type == DataType.SECURITY_DESCRIPTOR_TYPE:
+        return (*fld.accepts, DataType.SID)
+    return fld.accepts
+
+
 def resolve(layer: Layer, cond: Condition) -> Condition:
     """Check a condition against a layer and return it with a canonical field and typed value.
+
+    A condition that is already canonical (the field's ``FWPM_CONDITION_*`` name, a
+    :class:`MatchType`, a typed value) comes back itself once checked. Friendly integers and
+    text resolve once per layer, field, match type and value (cached).
 
     Raises:
         ConditionNotFoundError: the layer has no such field.
@@ -166,15 +202,30 @@ def resolve(layer: Layer, cond: Condition) -> Condition:
         InvalidRangeError: RANGE without a range value, or a range value without RANGE.
     """
     fld = field_for(layer, cond.field)
-    assert fld.condition is not None and fld.type is not None
-    match = cond.match_type
-    what = f"{fld.condition} at {layer.short_name}"
-    accepts = list(fld.accepts)
-    if fld.type == DataType.SECURITY_DESCRIPTOR_TYPE:
-        accepts.append(DataType.SID)
-    value = coerce(fld.type, accepts, cond.value, what)
+    name, data_type = fld.condition, fld.type
+    if name is None or data_type is None:
+        raise ConditionNotFoundError(f"layer {layer.short_name}: {fld.name} is not a condition")
+    match = cond.match if type(cond.match) is MatchType else MatchType.parse(cond.match)
+    raw = cond.value
+    cacheable = type(raw) in _CACHEABLE or (
+        type(raw) is tuple and len(raw) == 2 and all(type(r) in _CACHEABLE for r in raw)
+    )
+    if cacheable:
+        key = (layer.name, cond.field, match, raw)
+        hit = _RESOLVED.get(key)
+        if hit is not None:
+            return hit
+    what = f"{name} at {layer.short_name}"
+    value = coerce(data_type, _accepts(fld), raw, what)
     check_match(match, value, what)
-    return Condition(fld.condition, match, value)
+    if value is raw and match is cond.match and name == cond.field:
+        return cond
+    out = Condition(name, match, value)
+    if cacheable:
+        if len(_RESOLVED) >= _CACHE_LIMIT:
+            _RESOLVED.clear()
+        _RESOLVED[key] = out
+    return out
 
 
 def check_match(match: MatchType, value: Value, what: str) -> None:

@@ -36,6 +36,8 @@ match-type look-ups cached, every object added in one transaction.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 import uuid
 import xml.etree.ElementTree as ET
@@ -43,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from wfpsim.catalog import layer, named_guids, parse_guid, sdk_version
-from wfpsim.conditions import Condition, MatchType
+from wfpsim.conditions import Condition, MatchType, resolve
 from wfpsim.dumpfile import MAX_UINT64, items, number, parse_dump, read_dump, text_of
 from wfpsim.dumpfile import kids as children
 from wfpsim.engine import Engine
@@ -90,6 +92,7 @@ class _Reader:
         self.matches: dict[str, MatchType] = {}
         self.fields: dict[str, str] = {}
         self.values: dict[object, Any] = {}
+        self.conditions: dict[tuple[str, str, str, object], Condition] = {}
         self.flags: dict[tuple[str, ...], FilterFlag] = {}
         self.names = named_guids()
         self.providers = {p.key for p in engine.providers()}
@@ -124,12 +127,38 @@ class _Reader:
 
     def value(self, el: ET.Element) -> Any:
         """A condition value (:func:`_value`), cached by its text: values repeat a lot."""
-        if len(el) != 2 or len(el[1]):  # ranges and blobs: nested, not cached
+        key = _value_key(el)
+        if key is None:  # ranges and blobs: nested, not cached
             return _value(el)
-        key = (el[0].text, el[1].tag, el[1].text)
         if key not in self.values:
             self.values[key] = _value(el)
         return self.values[key]
+
+    def condition(self, la: Any, el: ET.Element) -> Condition:
+        """One ``filterCondition`` item, resolved against the filter's layer (cached: a
+        layer's filters test the same fields for the same values again and again).
+
+        A condition the layer refuses is returned unresolved: admission refuses it with the
+        same error, after the checks it makes first, so the report names the same reason.
+        """
+        ck = children(el)
+        field_text = text_of(ck, "fieldKey")
+        value_el = ck.get("conditionValue")
+        if value_el is None:
+            raise InvalidParameterError(f"condition on {field_text} has no conditionValue")
+        match_text = text_of(ck, "matchType")
+        value_key = _value_key(value_el)
+        key = (la.name, field_text, match_text, value_key)
+        if value_key is not None and key in self.conditions:
+            return self.conditions[key]
+        if field_text not in self.fields:
+            self.fields[field_text] = str(self.guid(field_text) or field_text)
+        cond = Condition(self.fields[field_text], self.match(match_text), self.value(value_el))
+        with contextlib.suppress(WfpError):  # admit_filter raises it in its order (see above)
+            cond = resolve(la, cond)
+        if value_key is not None:
+            self.conditions[key] = cond
+        return cond
 
     def match(self, text: str) -> MatchType:
         if text not in self.matches:
@@ -279,22 +308,7 @@ class _Reader:
             register_imported(self.engine, inferred, True, CalloutRegisterFlag.NONE, self.mode)
             self.callouts.add(callout_key)
             self.report.inferred.append(f"callout {{{callout_key}}} at {la.short_name}")
-        conditions = []
-        for c in items(kids.get("filterCondition")):
-            ck = children(c)
-            field_text = text_of(ck, "fieldKey")
-            value_el = ck.get("conditionValue")
-            if value_el is None:
-                raise InvalidParameterError(f"condition on {field_text} has no conditionValue")
-            if field_text not in self.fields:
-                self.fields[field_text] = str(self.guid(field_text) or field_text)
-            conditions.append(
-                Condition(
-                    self.fields[field_text],
-                    self.match(text_of(ck, "matchType")),
-                    self.value(value_el),
-                )
-            )
+        conditions = [self.condition(la, c) for c in items(kids.get("filterCondition"))]
         stored = self.session.add_filter(
             Filter(
                 name,
@@ -318,6 +332,13 @@ class _Reader:
                 f"filter {name!r}: id {filter_id} was taken, the engine gave it {stored.filter_id}"
             )
         self.report.imported("filters")
+
+
+def _value_key(el: ET.Element) -> tuple[str | None, str, str | None] | None:
+    """What identifies a flat ``conditionValue`` (its type and payload text); None when nested."""
+    if len(el) != 2 or len(el[1]):
+        return None
+    return (el[0].text, el[1].tag, el[1].text)
 
 
 def _value(el: ET.Element) -> Any:
@@ -403,6 +424,22 @@ def load_netsh(
         valid = ", ".join(repr(m) for m in IMPORT_MODES)
         raise InvalidParameterError(f"callouts={callouts!r}; valid: {valid}")
     path = Path(path)
+    paused = gc.isenabled()
+    gc.disable()  # see _load
+    try:
+        return _load(path, engine, callouts)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _load(path: Path, engine: Engine | None, callouts: str) -> tuple[Engine, ImportReport]:
+    """:func:`load_netsh`'s work, run while the cyclic garbage collector waits.
+
+    Parsing and importing make hundreds of thousands of objects and no cyclic garbage; left
+    running, the collector would walk the growing tree again and again (a third of the time
+    of a large import). Reference counting frees everything as usual meanwhile.
+    """
     root = parse_dump(read_dump(path), str(path))
     top_kids = children(root)
     state = top_kids.get("wfpstate")

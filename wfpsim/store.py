@@ -86,6 +86,9 @@ class Store:
         self._sublayer_generation = next(_CLOCK)
         self._journal: list[tuple[str, tuple[Any, ...]]] = []
         self._view: Store | None = None
+        self._names: (
+            tuple[int, dict[str, tuple[int, Sublayer]], dict[str, tuple[int, Sublayer]]] | None
+        ) = None
 
     @classmethod
     def with_builtins(cls) -> Store:
@@ -274,15 +277,24 @@ class Store:
         raise FilterNotFoundError(f"no filter {ref!r}; give a filter id, key or unique name")
 
     def find_sublayer(self, ref: uuid.UUID | str) -> Sublayer:
-        """A sublayer by key, name, or built-in name with or without ``FWPM_SUBLAYER_``."""
+        """A sublayer by key, name, or built-in name with or without ``FWPM_SUBLAYER_``.
+
+        A name finds the first sublayer (in the table's order) that has that name or is the
+        built-in one it names without the prefix (:meth:`_sublayer_names`, cached until the
+        sublayers change).
+        """
         guid = parse_guid(ref) if isinstance(ref, (str, uuid.UUID)) else None
         if guid is not None:
             if guid in self.sublayers:
                 return self.sublayers[guid]
         elif isinstance(ref, str):
-            for sub in self.sublayers.values():
-                if sub.name == ref or (sub.builtin and sub.name == "FWPM_SUBLAYER_" + ref.upper()):
-                    return sub
+            by_name, builtin_names = self._sublayer_names()
+            named = by_name.get(ref)
+            builtin = builtin_names.get("FWPM_SUBLAYER_" + ref.upper())
+            if named is not None and (builtin is None or named[0] < builtin[0]):
+                return named[1]
+            if builtin is not None:
+                return builtin[1]
             if ref.upper() in ("EDGE_TRAVERSAL", "FWPM_SUBLAYER_EDGE_TRAVERSAL"):
                 return self.find_sublayer("FWPM_SUBLAYER_TEREDO")
         names = ", ".join(sorted(s.name for s in self.sublayers.values() if not s.builtin))
@@ -290,6 +302,22 @@ class Store:
             f"no sublayer {ref!r}; give a key, a built-in name like FWPM_SUBLAYER_UNIVERSAL"
             f" or an added sublayer's name ({names or 'none added yet'})"
         )
+
+    def _sublayer_names(
+        self,
+    ) -> tuple[dict[str, tuple[int, Sublayer]], dict[str, tuple[int, Sublayer]]]:
+        """Sublayers by name and built-in ones by name, each with its place in the table."""
+        cached = self._names
+        if cached is not None and cached[0] == self._sublayer_generation:
+            return cached[1], cached[2]
+        names: dict[str, tuple[int, Sublayer]] = {}
+        builtins: dict[str, tuple[int, Sublayer]] = {}
+        for at, sub in enumerate(self.sublayers.values()):
+            names.setdefault(sub.name, (at, sub))
+            if sub.builtin:
+                builtins.setdefault(sub.name, (at, sub))
+        self._names = (self._sublayer_generation, names, builtins)
+        return names, builtins
 
     def find_callout(self, ref: uuid.UUID | str | int) -> Callout:
         """A callout by key, name or callout id."""

@@ -252,6 +252,8 @@ def parse_guid(text: str | uuid.UUID) -> uuid.UUID | None:
     """A GUID from ``"{…}"``/``"…"`` text, or None when ``text`` is not a GUID."""
     if isinstance(text, uuid.UUID):
         return text
+    if len(text) < 32:  # a GUID has 32 hex digits: a name is refused without an exception
+        return None
     try:
         return uuid.UUID(text.strip().strip("{}"))
     except ValueError:
