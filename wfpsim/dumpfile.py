@@ -4,6 +4,7 @@
 byte-order mark; a copy may have lost its BOM. :func:`read_dump` reads all of these and refuses
 anything else naming the problem and its byte offset. :func:`parse_dump` parses the text once
 (``ElementTree``), refusing a document type declaration (which could declare entities).
+:func:`condition_value` and :func:`weight_of` read the typed values a dump writes.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import codecs
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 from wfpsim.errors import InvalidParameterError
+from wfpsim.values import DataType, Value, parse_ipv6
+from wfpsim.weight import Weight
 
 MAX_UINT64 = 2**64 - 1
 #: byte-order marks we read, longest first (UTF-32 is recognised only to be named)
@@ -148,3 +152,86 @@ def number(text: str, what: str, high: int = MAX_UINT64) -> int:
     if not 0 <= number <= high:
         raise InvalidParameterError(f"{what} {number} is outside 0..{high}")
     return number
+
+
+# condition values and weights -------------------------------------------------------
+def value_key(el: ET.Element) -> tuple[str | None, str, str | None] | None:
+    """What identifies a flat ``conditionValue`` (its type and payload text); None when nested."""
+    if len(el) != 2 or len(el[1]):
+        return None
+    return (el[0].text, el[1].tag, el[1].text)
+
+
+def condition_value(el: ET.Element) -> Any:
+    """A ``conditionValue`` / ``valueLow`` element as something ``Condition`` accepts."""
+    found = kids(el)
+    kind = text_of(found, "type")
+    if kind == "FWP_EMPTY":
+        return Value.empty()
+    if kind == "FWP_RANGE_TYPE":
+        rng = kids(found.get("rangeValue"))
+        low, high = rng.get("valueLow"), rng.get("valueHigh")
+        if low is None or high is None:
+            raise InvalidParameterError("an FWP_RANGE_TYPE value needs valueLow and valueHigh")
+        return Value.range(typed_value(low), typed_value(high))
+    return typed_value(el)
+
+
+PAYLOADS = {
+    DataType.UINT8: "uint8",
+    DataType.UINT16: "uint16",
+    DataType.UINT32: "uint32",
+    DataType.UINT64: "uint64",
+}
+WIDTHS = {DataType.UINT8: 0xFF, DataType.UINT16: 0xFFFF, DataType.UINT32: 0xFFFFFFFF}
+
+
+def typed_value(el: ET.Element) -> Value:
+    """A flat typed value (``<type>FWP_UINT16</type><uint16>80</uint16>``) as a :class:`Value`.
+
+    Raises:
+        InvalidParameterError: no payload, a number out of its type's range, or a type a
+            condition value cannot have.
+    """
+    found = kids(el)
+    kind = DataType.parse(text_of(found, "type"))
+    tag = PAYLOADS.get(kind) or kind.name.lower().removesuffix("_type").replace("_", "")
+    payload = found.get(tag)
+    if payload is None:
+        others = [c for c in el if c.tag != "type"]
+        if not others:
+            raise InvalidParameterError(f"a {kind.fwp_name} value without its payload")
+        payload = others[-1]
+    text = (payload.text or "").strip()
+    if kind in PAYLOADS:
+        if "." in text:
+            return Value.integer(kind, Value.ipv4(text).uint32)
+        return Value.integer(kind, number(text, kind.fwp_name, WIDTHS.get(kind, MAX_UINT64)))
+    if kind == DataType.BYTE_BLOB_TYPE:
+        return Value.blob(bytes.fromhex(text_of(kids(payload), "data")))
+    if kind == DataType.BYTE_ARRAY16_TYPE:
+        return Value(kind, parse_ipv6(text))
+    if kind in (DataType.SECURITY_DESCRIPTOR_TYPE, DataType.SID, DataType.UNICODE_STRING_TYPE):
+        return Value(kind, text)
+    if kind == DataType.BYTE_ARRAY6_TYPE:
+        return Value(kind, bytes.fromhex(re.sub(r"[-:]", "", text)))
+    raise InvalidParameterError(f"condition value of type {kind.fwp_name} is not supported")
+
+
+def weight_of(el: ET.Element | None) -> Weight:
+    """A filter's ``<weight>``: ``FWP_UINT8`` (a range 0-15), ``FWP_UINT64`` or ``FWP_EMPTY``.
+
+    Raises:
+        InvalidParameterError: another type, or a number out of range.
+    """
+    found = kids(el)
+    kind = text_of(found, "type") or "FWP_EMPTY"
+    if kind == "FWP_UINT8":
+        return Weight.range(number(text_of(found, "uint8"), "weight (FWP_UINT8)", 15))
+    if kind == "FWP_UINT64":
+        return Weight.exact(number(text_of(found, "uint64"), "weight (FWP_UINT64)"))
+    if kind != "FWP_EMPTY":
+        raise InvalidParameterError(
+            f"weight of type {kind}; valid: FWP_UINT8, FWP_UINT64, FWP_EMPTY"
+        )
+    return Weight.empty()

@@ -46,7 +46,16 @@ from typing import Any
 
 from wfpsim.catalog import layer, named_guids, parse_guid, sdk_version
 from wfpsim.conditions import Condition, MatchType, resolve
-from wfpsim.dumpfile import MAX_UINT64, items, number, parse_dump, read_dump, text_of
+from wfpsim.dumpfile import (
+    condition_value,
+    items,
+    number,
+    parse_dump,
+    read_dump,
+    text_of,
+    value_key,
+    weight_of,
+)
 from wfpsim.dumpfile import kids as children
 from wfpsim.engine import Engine
 from wfpsim.errors import (
@@ -65,10 +74,8 @@ from wfpsim.objects import (
     ProviderFlag,
     Sublayer,
     SublayerFlag,
-    Weight,
 )
 from wfpsim.registry import CalloutRegisterFlag
-from wfpsim.values import DataType, Value, parse_ipv6
 from wfpsim.windows_callouts import IMPORT_MODES, register_imported
 
 OUTPUT_ONLY_FLAGS = FilterFlag.INDEXED | FilterFlag.DISABLED
@@ -126,12 +133,12 @@ class _Reader:
         return found
 
     def value(self, el: ET.Element) -> Any:
-        """A condition value (:func:`_value`), cached by its text: values repeat a lot."""
-        key = _value_key(el)
+        """A condition value (:func:`~wfpsim.dumpfile.condition_value`), cached by its text."""
+        key = value_key(el)
         if key is None:  # ranges and blobs: nested, not cached
-            return _value(el)
+            return condition_value(el)
         if key not in self.values:
-            self.values[key] = _value(el)
+            self.values[key] = condition_value(el)
         return self.values[key]
 
     def condition(self, la: Any, el: ET.Element) -> Condition:
@@ -147,16 +154,16 @@ class _Reader:
         if value_el is None:
             raise InvalidParameterError(f"condition on {field_text} has no conditionValue")
         match_text = text_of(ck, "matchType")
-        value_key = _value_key(value_el)
-        key = (la.name, field_text, match_text, value_key)
-        if value_key is not None and key in self.conditions:
+        flat = value_key(value_el)
+        key = (la.name, field_text, match_text, flat)
+        if flat is not None and key in self.conditions:
             return self.conditions[key]
         if field_text not in self.fields:
             self.fields[field_text] = str(self.guid(field_text) or field_text)
         cond = Condition(self.fields[field_text], self.match(match_text), self.value(value_el))
         with contextlib.suppress(WfpError):  # admit_filter raises it in its order (see above)
             cond = resolve(la, cond)
-        if value_key is not None:
+        if flat is not None:
             self.conditions[key] = cond
         return cond
 
@@ -315,7 +322,7 @@ class _Reader:
                 la,
                 action,
                 conditions,
-                _weight(kids.get("weight")),
+                weight_of(kids.get("weight")),
                 sub_key,
                 callout_key,
                 self.filter_flags(kids.get("flags")),
@@ -332,77 +339,6 @@ class _Reader:
                 f"filter {name!r}: id {filter_id} was taken, the engine gave it {stored.filter_id}"
             )
         self.report.imported("filters")
-
-
-def _value_key(el: ET.Element) -> tuple[str | None, str, str | None] | None:
-    """What identifies a flat ``conditionValue`` (its type and payload text); None when nested."""
-    if len(el) != 2 or len(el[1]):
-        return None
-    return (el[0].text, el[1].tag, el[1].text)
-
-
-def _value(el: ET.Element) -> Any:
-    """A ``conditionValue`` / ``valueLow`` element as something ``Condition`` accepts."""
-    kids = children(el)
-    kind = text_of(kids, "type")
-    if kind == "FWP_EMPTY":
-        return Value.empty()
-    if kind == "FWP_RANGE_TYPE":
-        rng = children(kids.get("rangeValue"))
-        low, high = rng.get("valueLow"), rng.get("valueHigh")
-        if low is None or high is None:
-            raise InvalidParameterError("an FWP_RANGE_TYPE value needs valueLow and valueHigh")
-        return Value.range(_typed(low), _typed(high))
-    return _typed(el)
-
-
-PAYLOADS = {
-    DataType.UINT8: "uint8",
-    DataType.UINT16: "uint16",
-    DataType.UINT32: "uint32",
-    DataType.UINT64: "uint64",
-}
-WIDTHS = {DataType.UINT8: 0xFF, DataType.UINT16: 0xFFFF, DataType.UINT32: 0xFFFFFFFF}
-
-
-def _typed(el: ET.Element) -> Value:
-    kids = children(el)
-    kind = DataType.parse(text_of(kids, "type"))
-    tag = PAYLOADS.get(kind) or kind.name.lower().removesuffix("_type").replace("_", "")
-    payload = kids.get(tag)
-    if payload is None:
-        others = [c for c in el if c.tag != "type"]
-        if not others:
-            raise InvalidParameterError(f"a {kind.fwp_name} value without its payload")
-        payload = others[-1]
-    text = (payload.text or "").strip()
-    if kind in PAYLOADS:
-        if "." in text:
-            return Value.integer(kind, Value.ipv4(text).uint32)
-        return Value.integer(kind, number(text, kind.fwp_name, WIDTHS.get(kind, MAX_UINT64)))
-    if kind == DataType.BYTE_BLOB_TYPE:
-        return Value.blob(bytes.fromhex(text_of(children(payload), "data")))
-    if kind == DataType.BYTE_ARRAY16_TYPE:
-        return Value(kind, parse_ipv6(text))
-    if kind in (DataType.SECURITY_DESCRIPTOR_TYPE, DataType.SID, DataType.UNICODE_STRING_TYPE):
-        return Value(kind, text)
-    if kind == DataType.BYTE_ARRAY6_TYPE:
-        return Value(kind, bytes.fromhex(re.sub(r"[-:]", "", text)))
-    raise InvalidParameterError(f"condition value of type {kind.fwp_name} is not supported")
-
-
-def _weight(el: ET.Element | None) -> Weight:
-    kids = children(el)
-    kind = text_of(kids, "type") or "FWP_EMPTY"
-    if kind == "FWP_UINT8":
-        return Weight.range(number(text_of(kids, "uint8"), "weight (FWP_UINT8)", 15))
-    if kind == "FWP_UINT64":
-        return Weight.exact(number(text_of(kids, "uint64"), "weight (FWP_UINT64)"))
-    if kind != "FWP_EMPTY":
-        raise InvalidParameterError(
-            f"weight of type {kind}; valid: FWP_UINT8, FWP_UINT64, FWP_EMPTY"
-        )
-    return Weight.empty()
 
 
 def load_netsh(
