@@ -11,23 +11,66 @@ The engine is standard-library Python. Pictures and players live in :mod:`wfpsim
 (1, 'ALE_AUTH_CONNECT_V4', 'FWP_ACTION_BLOCK')
 """
 
-from wfpsim.catalog import Direction, Field, Layer, LayerKind, layer, layers
-from wfpsim.conditions import Condition, MatchType, filter_matches, matches
-from wfpsim.engine import Engine
-from wfpsim.errors import WfpError
-from wfpsim.objects import (
-    Action,
-    Callout,
-    Filter,
-    FilterFlag,
-    Provider,
-    Sublayer,
-    Weight,
-)
-from wfpsim.registry import NotifyType
-from wfpsim.session import Session
-from wfpsim.values import DataType, Value
-from wfpsim.weight import effective_weight
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wfpsim.catalog import Direction, Field, Layer, LayerKind, layer, layers
+    from wfpsim.conditions import Condition, MatchType, filter_matches, matches
+    from wfpsim.engine import Engine
+    from wfpsim.errors import WfpError
+    from wfpsim.objects import (
+        Action,
+        Callout,
+        Filter,
+        FilterFlag,
+        Provider,
+        Sublayer,
+        Weight,
+    )
+    from wfpsim.registry import NotifyType
+    from wfpsim.session import Session
+    from wfpsim.values import DataType, Value
+    from wfpsim.weight import effective_weight
+
+#: Where each public name lives: imported on first use (PEP 562), so ``wfpsim layers`` or
+#: ``import wfpsim.catalog`` does not load the engine.
+_HOMES = {
+    "wfpsim.catalog": ("Direction", "Field", "Layer", "LayerKind", "layer", "layers"),
+    "wfpsim.conditions": ("Condition", "MatchType", "filter_matches", "matches"),
+    "wfpsim.engine": ("Engine",),
+    "wfpsim.errors": ("WfpError",),
+    "wfpsim.objects": (
+        "Action",
+        "Callout",
+        "Filter",
+        "FilterFlag",
+        "Provider",
+        "Sublayer",
+        "Weight",
+    ),
+    "wfpsim.registry": ("NotifyType",),
+    "wfpsim.session": ("Session",),
+    "wfpsim.values": ("DataType", "Value"),
+    "wfpsim.weight": ("effective_weight",),
+}
+_HOME = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name's module when the name is first used."""
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wfpsim' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))
+
 
 __version__ = "0.1.0"
 

@@ -14,11 +14,14 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from wfpsim.catalog import Layer, builtin_sublayers
-from wfpsim.engine import Engine
-from wfpsim.objects import Filter, Sublayer
-from wfpsim.trace import Classification
+
+if TYPE_CHECKING:  # the tables import the engine only when drawn (``wfpsim layers`` never)
+    from wfpsim.engine import Engine
+    from wfpsim.objects import Filter, Sublayer
+    from wfpsim.trace import Classification
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,8 @@ def filters_table(
     ``source`` is an engine (all its filters, or one layer's, sorted by weight) or any list of
     filters.
     """
+    from wfpsim.engine import Engine
+
     names = {s.guid: s.name for s in builtin_sublayers()}
     if isinstance(source, Engine):
         names.update({s.key: s.name for s in source.sublayers()})

@@ -84,7 +84,9 @@ class Store:
         self._by_sublayer: dict[uuid.UUID, int] = {}
         self._generations: dict[int, int] = {}
         self._sublayer_generation = next(_CLOCK)
-        self._journal: list[tuple[str, tuple[Any, ...]]] = []
+        #: undo entries, oldest first: ``(method name, *arguments)`` (one flat tuple each: a
+        #: transaction adding 100,000 filters keeps 100,000 of them)
+        self._journal: list[tuple[Any, ...]] = []
         self._view: Store | None = None
         self._names: (
             tuple[int, dict[str, tuple[int, Sublayer]], dict[str, tuple[int, Sublayer]]] | None
@@ -131,7 +133,7 @@ class Store:
     def put(self, table: str, key: Any, value: Any) -> None:
         """Set ``table[key]`` (``table`` is one of the plain tables)."""
         rows = self._table(table)
-        self._journal.append(("_restore", (table, key, rows.get(key, MISSING))))
+        self._journal.append(("_restore", table, key, rows.get(key, MISSING)))
         rows[key] = value
         if table == "sublayers":
             self._sublayer_generation = next(_CLOCK)
@@ -140,7 +142,7 @@ class Store:
         """Remove ``table[key]`` if present."""
         rows = self._table(table)
         if key in rows:
-            self._journal.append(("_restore", (table, key, rows.pop(key))))
+            self._journal.append(("_restore", table, key, rows.pop(key)))
             if table == "sublayers":
                 self._sublayer_generation = next(_CLOCK)
 
@@ -155,16 +157,21 @@ class Store:
         self._set_counter("next_key", self.next_key + 1)
 
     def add_filter(self, flt: Filter) -> None:
-        """Store an admitted filter (id, key and sublayer key assigned)."""
+        """Store an admitted filter (id, key and sublayer key assigned).
+
+        One undo entry takes back all of it: the filter, the next id and the layer's version.
+        """
+        la = layer_key(flt.layer)
+        versions = self.versions
+        self._journal.append(("_unadd", flt, self.next_filter_id, versions.get(la, MISSING)))
         self._link(flt)
-        self._journal.append(("_unlink", (flt,)))
-        self._set_counter("next_filter_id", max(self.next_filter_id, flt.filter_id) + 1)
-        self.put("versions", layer_key(flt.layer), self.versions.get(layer_key(flt.layer), 0) + 1)
+        self.next_filter_id = max(self.next_filter_id, flt.filter_id) + 1
+        versions[la] = versions.get(la, 0) + 1
 
     def delete_filter(self, flt: Filter) -> None:
         """Remove a stored filter and its kernel context."""
         self._unlink(flt)
-        self._journal.append(("_link", (flt,)))
+        self._journal.append(("_link", flt))
         self.drop("contexts", flt.filter_id)
         self.put("versions", layer_key(flt.layer), self.versions.get(layer_key(flt.layer), 0) + 1)
 
@@ -186,9 +193,10 @@ class Store:
 
     def rollback(self, mark: int = 0) -> None:
         """Undo every change made since ``mark``, newest first."""
-        while len(self._journal) > mark:
-            name, args = self._journal.pop()
-            getattr(self, name)(*args)
+        journal = self._journal
+        while len(journal) > mark:
+            entry = journal.pop()
+            getattr(self, entry[0])(*entry[1:])
         if mark == 0:
             self._view = None
 
@@ -239,13 +247,20 @@ class Store:
             self._sublayer_generation = next(_CLOCK)
 
     def _set_counter(self, name: str, value: int) -> None:
-        self._journal.append(("_restore_counter", (name, getattr(self, name))))
+        self._journal.append(("_restore_counter", name, getattr(self, name)))
         setattr(self, name, value)
+
+    def _unadd(self, flt: Filter, next_filter_id: int, version: int | _Missing) -> None:
+        """Undo :meth:`add_filter`."""
+        self._unlink(flt)
+        self.next_filter_id = next_filter_id
+        self._restore("versions", layer_key(flt.layer), version)
 
     def _restore_counter(self, name: str, value: int) -> None:
         setattr(self, name, value)
 
     def _link(self, flt: Filter) -> None:
+        """Put a filter in the tables (no journal entry: the caller writes the undo)."""
         self.filters[flt.filter_id] = flt
         self.filter_keys[flt.key] = flt.filter_id
         self._by_layer.setdefault(layer_key(flt.layer), {})[flt.filter_id] = flt

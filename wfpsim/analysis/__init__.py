@@ -11,7 +11,31 @@ Everything here reads an :class:`~wfpsim.engine.Engine` through its public queri
 engine never imports this package.
 """
 
-from wfpsim.analysis.diff import PolicyDiff, diff
-from wfpsim.analysis.lint import Finding, lint
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wfpsim.analysis.diff import PolicyDiff, diff
+    from wfpsim.analysis.lint import Finding, lint
 
 __all__ = ["Finding", "PolicyDiff", "diff", "lint"]
+
+#: Where each name lives: imported on first use (PEP 562), so the ``wfpsim`` command's table
+#: (:mod:`wfpsim.analysis.commands`) loads neither the engine nor the analyses.
+_HOME = {
+    "Finding": "wfpsim.analysis.lint",
+    "lint": "wfpsim.analysis.lint",
+    "PolicyDiff": "wfpsim.analysis.diff",
+    "diff": "wfpsim.analysis.diff",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import a name's module when the name is first used."""
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wfpsim.analysis' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
