@@ -24,13 +24,16 @@ Run: ``.venv/bin/python benchmarks/bench_engine.py`` (``--dumps DIR`` for other 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import platform
 import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from functools import partial
@@ -242,6 +245,90 @@ def imports(folder: Path, quick: bool) -> None:
         )
 
 
+def big_dump(source: Path, target: Path, megabytes: float) -> int:
+    """Write a dump of about ``megabytes`` MB: ``source`` with its filters repeated.
+
+    Each copy of a filter gets a fresh ``filterKey`` (a uuid5 of the original and the round)
+    and ``filterId`` (the original plus a million per round), so every copy is imported.
+    Returns the number of filters written.
+    """
+    root = bare_parse(source)
+    lists = [el for el in root.iter("filters") if len(el)]
+    originals = [(lst, list(lst)) for lst in lists]
+    per_round = sum(len(ET.tostring(item)) for _, items in originals for item in items)
+    extra = megabytes * 1e6 - source.stat().st_size
+    for n in range(1, 1 + max(0, round(extra / max(per_round, 1)))):
+        for lst, items in originals:
+            for item in items:
+                twin = copy.deepcopy(item)
+                key, fid = twin.find("filterKey"), twin.find("filterId")
+                if key is not None and key.text:
+                    key.text = f"{{{uuid.uuid5(uuid.NAMESPACE_OID, f'{n}:{key.text}')}}}"
+                if fid is not None and fid.text and fid.text.isdigit():
+                    fid.text = str(int(fid.text) + n * 1_000_000)
+                lst.append(twin)
+    with target.open("wb") as out:
+        out.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n')
+        for top in root:
+            out.write(ET.tostring(top, encoding="utf-8"))
+    return sum(len(lst) for lst in lists)
+
+
+#: Run in a fresh interpreter: parse or import one dump; print seconds, peak memory growth
+#: (bytes) and the filters imported.
+_BIG = """
+import resource, sys, time
+sys.path.insert(0, sys.argv[3])
+from bench_engine import bare_parse
+from wfpsim.netsh import load_netsh
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+if sys.argv[2] == "parse":
+    bare_parse(__import__("pathlib").Path(sys.argv[1]))
+    filters = 0
+else:
+    filters = load_netsh(sys.argv[1])[1].filters
+took = time.perf_counter() - start
+grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(took, grew * 1024, filters)
+"""
+
+
+def big_import(folder: Path, megabytes: float) -> None:
+    """A synthetic dump of ``megabytes`` MB: import time against a bare parse, peak memory.
+
+    Both run in fresh interpreters (a parse beside the writer's own tree would measure the
+    garbage collector walking that tree).
+    """
+    dumps = sorted(folder.glob("*.xml"))
+    if not dumps:
+        return
+    source = max(dumps, key=lambda p: p.stat().st_size)
+    print(f"\nA {megabytes:.0f} MB dump ({source.name}'s filters repeated with fresh keys and ids)")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "big_wfpstate.xml"
+        progress(f"writing a {megabytes:.0f} MB dump")
+        written = big_dump(source, path, megabytes)
+        size = path.stat().st_size
+
+        def child(what: str) -> tuple[float, float, float]:
+            progress(f"{what} in a fresh interpreter")
+            here = str(Path(__file__).resolve().parent)
+            argv = [sys.executable, "-c", _BIG, str(path), what, here]
+            out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+            took, grew, filters = (float(x) for x in out.split())
+            return took, grew, filters
+
+        parse, parse_grew, _ = child("parse")
+        took, grew, imported = child("import")
+        print(
+            f"  {size / 1e6:5.1f} MB, {written:,} filters ({imported:,.0f} imported): "
+            f"import {took:.2f} s, bare parse {parse:.2f} s, ratio {took / parse:.2f}\n"
+            f"  peak memory: import +{grew / 1e6:.0f} MB ({grew / size:.1f}x the file), "
+            f"bare parse +{parse_grew / 1e6:.0f} MB ({parse_grew / size:.1f}x)"
+        )
+
+
 def startup(quick: bool) -> None:
     """``wfpsim layers`` in a fresh interpreter, beside the interpreter alone."""
     print("\nStart-up (median seconds of fresh processes)")
@@ -274,13 +361,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument(
+        "--big-mb", type=float, default=50, help="size of the synthetic dump (default 50 MB)"
+    )
+    parser.add_argument(
         "--only",
-        choices=("classify", "add", "import", "startup"),
+        choices=("classify", "add", "import", "big", "startup"),
         action="append",
         help="run only these parts (repeatable)",
     )
     args = parser.parse_args(argv)
-    parts = set(args.only or ("classify", "add", "import", "startup"))
+    parts = set(args.only or ("classify", "add", "import", "big", "startup"))
     print(f"wfpsim engine benchmark — {machine()}")
     if "classify" in parts:
         classification(args.quick)
@@ -288,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         adds([int(s) for s in args.add_sizes.split(",") if s])
     if "import" in parts:
         imports(args.dumps, args.quick)
+    if "big" in parts:
+        big_import(args.dumps, args.big_mb)
     if "startup" in parts:
         startup(args.quick)
     print(f"\nat the end: {load()}")
