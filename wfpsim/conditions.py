@@ -208,16 +208,22 @@ def resolve(layer: Layer, cond: Condition) -> Condition:
     match = cond.match if type(cond.match) is MatchType else MatchType.parse(cond.match)
     raw = cond.value
     cacheable = type(raw) in _CACHEABLE or (
-        type(raw) is tuple and len(raw) == 2 and all(type(r) in _CACHEABLE for r in raw)
+        type(raw) is tuple
+        and len(raw) == 2
+        and type(raw[0]) in _CACHEABLE
+        and type(raw[1]) in _CACHEABLE
     )
     if cacheable:
         key = (layer.name, cond.field, match, raw)
         hit = _RESOLVED.get(key)
         if hit is not None:
             return hit
-    what = f"{name} at {layer.short_name}"
-    value = coerce(data_type, _accepts(fld), raw, what)
-    check_match(match, value, what)
+    if type(raw) is int and data_type in UNSIGNED:
+        value = Value.integer(data_type, raw)  # what coerce() makes of an int, without the walk
+    else:
+        value = coerce(data_type, _accepts(fld), raw, f"{name} at {layer.short_name}")
+    if match is not MatchType.EQUAL or value.type == DataType.RANGE_TYPE:
+        check_match(match, value, f"{name} at {layer.short_name}")  # EQUAL takes every type
     if value is raw and match is cond.match and name == cond.field:
         return cond
     out = Condition(name, match, value)

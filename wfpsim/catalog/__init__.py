@@ -362,6 +362,10 @@ def layer(key: str | int | uuid.UUID | Layer) -> Layer:
     """
     if isinstance(key, Layer):
         return key
+    if type(key) is str:  # a name exactly as indexed (the usual case): no normalising
+        exact = _layer_index().get(key)
+        if exact is not None:
+            return exact
     if isinstance(key, uuid.UUID):
         key = str(key)
     if isinstance(key, str) and key.strip().isdigit():
