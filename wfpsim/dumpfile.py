@@ -86,6 +86,7 @@ def read_dump(path: str | Path) -> str:
     return decode_dump(data, str(path))
 
 
+_CHUNK = 1 << 20
 _DECLARATION = re.compile(r"\s*<\?xml[^>]*\?>")
 _DOCTYPE = re.compile(r"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 
@@ -119,7 +120,10 @@ def parse_dump(text: str, source: str = "the dump") -> ET.Element:
     parser = ET.XMLParser()
     try:
         parser.feed("<netsh>")
-        parser.feed(text[m.end() :] if m else text)
+        # in slices of a million characters: no copy of the whole text (nor of its UTF-8
+        # encoding, which expat reads) beside the tree being built
+        for at in range(m.end() if m else 0, len(text), _CHUNK):
+            parser.feed(text[at : at + _CHUNK])
         parser.feed("</netsh>")
         return parser.close()
     except ET.ParseError as err:
