@@ -102,6 +102,8 @@ def test_builtin_scenario_json(capsys: pytest.CaptureFixture[str]) -> None:
         "decided_by",
         "layers",
         "log",
+        "injections",
+        "faults",
     }
     assert (t0["verdict"], t0["decided_at"], t0["decided_by"]) == (
         "BLOCK",

@@ -128,6 +128,7 @@ def _state_of(engine: Engine) -> _EngineState:
     found = _STATES.get(engine)
     if found is None:
         found = _STATES[engine] = _EngineState()
+        found.running = engine.kernel.running_callouts  # kernel calls name their caller
     return found
 
 

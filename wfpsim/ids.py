@@ -28,6 +28,7 @@ True
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from wfpsim.actions import Action, FilterFlag
@@ -184,6 +185,58 @@ REAUTHORIZE_REASONS = {
 STREAM_FLAGS: dict[str, int] = {
     name: value for name, value in list(globals().items()) if name.startswith("FWPS_STREAM_FLAG_")
 }
+
+
+# --- packet injection (fwpsk.h, ws2def.h, ntstatus.h; wfpsim.injection) -------------------------
+#: ``FWPS_INJECTION_TYPE_*``: the ``flags`` of ``FwpsInjectionHandleCreate0`` (fwpsk.h).
+FWPS_INJECTION_TYPE_STREAM = 0x00000001
+FWPS_INJECTION_TYPE_TRANSPORT = 0x00000002
+FWPS_INJECTION_TYPE_NETWORK = 0x00000004
+FWPS_INJECTION_TYPE_FORWARD = 0x00000008
+FWPS_INJECTION_TYPE_L2 = 0x00000010
+FWPS_INJECTION_TYPE_VSWITCH_TRANSPORT = 0x00000020
+#: Address families (ws2def.h): the ``addressFamily`` of the injection functions.
+AF_UNSPEC = 0
+AF_INET = 2
+AF_INET6 = 23
+#: ``COMPARTMENT_ID`` values (netiodef.h).
+UNSPECIFIED_COMPARTMENT_ID = 0
+DEFAULT_COMPARTMENT_ID = 1
+#: NTSTATUS values of the injection functions (ntstatus.h).
+STATUS_NOT_SUPPORTED = 0xC00000BB
+STATUS_FWP_NULL_POINTER = 0xC022001C
+STATUS_FWP_TCPIP_NOT_READY = 0xC0220100
+STATUS_FWP_INJECT_HANDLE_CLOSING = 0xC0220101
+STATUS_FWP_INJECT_HANDLE_STALE = 0xC0220102
+NDIS_STATUS_SUCCESS = 0x00000000
+NDIS_STATUS_FAILURE = 0xC0000001
+
+
+class PacketInjectionState(enum.IntEnum):
+    """``FWPS_PACKET_INJECTION_STATE``, what ``FwpsQueryPacketInjectionState0`` returns (fwpsk.h).
+
+    >>> int(FWPS_PACKET_INJECTED_BY_SELF), PacketInjectionState(3).fwp_name
+    (1, 'FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF')
+    """
+
+    NOT_INJECTED = 0
+    INJECTED_BY_SELF = 1
+    INJECTED_BY_OTHER = 2
+    PREVIOUSLY_INJECTED_BY_SELF = 3
+    INJECTION_STATE_MAX = 4
+
+    @property
+    def fwp_name(self) -> str:
+        """The SDK name: ``FWPS_PACKET_INJECTED_BY_SELF``."""
+        return f"FWPS_PACKET_{self.name}"
+
+
+FWPS_PACKET_NOT_INJECTED = PacketInjectionState.NOT_INJECTED
+FWPS_PACKET_INJECTED_BY_SELF = PacketInjectionState.INJECTED_BY_SELF
+FWPS_PACKET_INJECTED_BY_OTHER = PacketInjectionState.INJECTED_BY_OTHER
+FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF = PacketInjectionState.PREVIOUSLY_INJECTED_BY_SELF
+FWPS_PACKET_INJECTION_STATE_MAX = PacketInjectionState.INJECTION_STATE_MAX
+# --- end of packet injection --------------------------------------------------------------------
 
 
 def FWPS_IS_METADATA_FIELD_PRESENT(meta_values: Any, bit: int) -> bool:

@@ -86,6 +86,8 @@ class Kernel:
         self.notifications: list[NotifyCall] = []
         #: every flowDeleteFn call, in order
         self.flow_deletes: list[FlowDeleteCall] = []
+        #: names of the callouts whose classifyFn is running, innermost last (the classifier's)
+        self.running_callouts: list[str] = []
 
     @contextmanager
     def active(self) -> Iterator[Kernel]:

@@ -328,6 +328,8 @@ TRAFFIC = Table(
                 "decided_by": TEXT,
                 "layers": ListOf(Str()),
                 "log": OneOf((Str(), ListOf(Str()))),
+                "faults": ListOf(Str()),
+                "injections": Int(0, 0xFFFF),
             }
         ),
     },

@@ -15,7 +15,8 @@ app = 'C:\\Tools\\curl.exe'             # optional ALE_APP_ID path, and user (a 
 package = "S-1-15-2-1-2-3-4-5-6-7"      # optional: an AppContainer package SID (ALE_PACKAGE_ID)
 listening = true                        # does the receiving side listen (default true)
 payload = ["GET / HTTP/1.1"]            # each one a send by the opener
-expect = { verdict = "PERMIT" }         # optional: verdict, decided_at, decided_by, layers, log
+expect = { verdict = "PERMIT" }         # optional: verdict, decided_at, decided_by, layers, log,
+                                        # faults (texts; [] for none), injections (a count)
 ```
 """
 
@@ -42,7 +43,15 @@ TRAFFIC_KEYS = {
     "name",
     "expect",
 }
-TRAFFIC_EXPECT_KEYS = {"verdict", "decided_at", "decided_by", "layers", "log"}
+TRAFFIC_EXPECT_KEYS = {
+    "verdict",
+    "decided_at",
+    "decided_by",
+    "layers",
+    "log",
+    "faults",
+    "injections",
+}
 DRIVER_KEYS = {"load", "name"}
 KINDS = ("tcp", "udp", "icmp")
 DIRECTIONS = ("outbound", "inbound")
@@ -164,6 +173,13 @@ def check_traffic(journey_json: Mapping[str, Any], expect: Mapping[str, Any]) ->
             if missing:
                 failures.append(f"expected log lines {missing!r}")
             continue
+        if key == "faults":  # texts each found in some fault; [] means none
+            lacking = [w for w in want if not any(str(w) in f for f in have)]
+            if lacking or (not want and have):
+                failures.append(f"expected faults mentioning {list(want)!r}, got {have!r}")
+            continue
+        if key == "injections":  # how many packet injections callouts made
+            have = len(have)
         if key == "layers":
             want = [str(w).removeprefix("FWPM_LAYER_") for w in want]
         if have != want:

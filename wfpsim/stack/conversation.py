@@ -32,6 +32,7 @@ from wfpsim.stack.layerdata import (
     NetBufferList,
 )
 from wfpsim.stack.packets import ICMPHeader, Packet, Protocol
+from wfpsim.stack.reinject import Reinjector
 
 #: The IP protocol of each conversation kind (ICMP echo over IPv6 is ICMPv6, 58).
 KIND_PROTOCOLS = {"tcp": Protocol.TCP, "udp": Protocol.UDP, "icmp": Protocol.ICMP}
@@ -57,6 +58,8 @@ class Conversation:
         self.version = a.addr.version
         self.failed = False
         self.closed = False
+        #: injected packets this conversation carries (``wfpsim.stack.reinject``)
+        self.reinjector = Reinjector(self)
 
     # -- crossing helpers ---------------------------------------------------------------
     def peer_of(self, ep: Endpoint) -> Endpoint:
@@ -82,10 +85,25 @@ class Conversation:
         )
 
     def step(self, x: Crossing, setup: bool = False) -> Step:
-        return self.core.cross(self.journey, x, into_setup=setup)
+        """Classify one crossing; carry any packet its callouts injected (``reinject``)."""
+        x = self.reinjector.prepare(x)
+        mark = self.reinjector.mark()
+        step = self.core.cross(self.journey, x, into_setup=setup)
+        self.reinjector.after(step, x, mark)
+        return step
 
     def let_through(self, step: Step, x: Crossing) -> bool:
-        """True when the layer let it through; else record the block and the discard twin."""
+        """True when the layer let it through; else record the block and the discard twin.
+
+        A blocked packet whose injected copy took its place goes on (the copy does).
+        """
+        injected = self.reinjector.outcome(step)
+        if injected is not None and injected[0] is not None and step.action == Action.BLOCK:
+            replaced, x = injected
+            self.core.discard_of(self.journey, x, step)  # nothing when absorbed
+            if not replaced:
+                self.journey.block(step)
+            return bool(replaced)
         if step.action != Action.BLOCK:
             return True
         if not (

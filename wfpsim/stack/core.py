@@ -26,7 +26,7 @@ from wfpsim.ids import (
 from wfpsim.objects import Action
 from wfpsim.stack.events import AUDIT_IDS, AUDIT_PACKET_DROP, AUDIT_VETO, EventLog, NetEvent
 from wfpsim.stack.host import ETHERNET, LOOPBACK, Address, App, address_type
-from wfpsim.stack.journey import Journey, Step
+from wfpsim.stack.journey import InjectedCopy, Journey, Step
 from wfpsim.stack.packets import Packet, Protocol
 from wfpsim.values import DataType, Value
 
@@ -196,6 +196,10 @@ class Crossing:
     side: str = ""
     peer_app: App | None = None
     unset: tuple[str, ...] = ()
+    #: an injected copy: who injected it (``wfpsim.stack.reinject``)
+    injection: InjectedCopy | None = None
+    #: the packet the conversation carries, when ``packet`` is an injected copy of it
+    origin: Packet | None = None
 
 
 class Core:
@@ -316,6 +320,7 @@ class Core:
             x.data_offset,
             x.layer_data,
             x.side,
+            injection=x.injection,
         )
         steps.append(step)
         self.record(step, x)

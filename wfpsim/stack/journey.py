@@ -61,6 +61,44 @@ class Alternative:
 
 
 @dataclass(frozen=True, slots=True)
+class InjectedCopy:
+    """On a step: the packet crossing here was injected (``wfpsim.injection``).
+
+    ``callout`` made the call (``function``) with injection handle ``handle_id``; ``copy`` is
+    1 for a copy of a stack packet, 2 for a copy of that copy, and so on.
+    """
+
+    callout: str
+    function: str
+    handle_id: int
+    copy: int = 1
+
+    def describe(self) -> str:
+        """``injected by 'reinject' (FwpsInjectTransportSendAsync0)``."""
+        nth = f", copy {self.copy}" if self.copy > 1 else ""
+        return f"injected by {self.callout or 'a driver'!r} ({self.function}{nth})"
+
+
+@dataclass(frozen=True, slots=True)
+class InjectionEvent:
+    """One injection call a journey saw: who, how, from which layer, and what became of it."""
+
+    callout: str
+    function: str
+    layer: str
+    fate: str
+
+    def to_json(self) -> dict[str, str]:
+        """``{"callout", "function", "layer", "fate"}``."""
+        return {
+            "callout": self.callout,
+            "function": self.function,
+            "layer": self.layer,
+            "fate": self.fate,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One crossing of one layer."""
 
@@ -79,6 +117,8 @@ class Step:
     note: str = ""
     #: Unknown callouts asked here: what this layer and the journey come to for each answer.
     depends: tuple[Alternative, ...] = ()
+    #: set when the packet here is an injected copy (who injected it, how)
+    injection: InjectedCopy | None = None
 
     @property
     def action(self) -> Action:
@@ -121,6 +161,10 @@ class Journey:
     notes: list[str] = field(default_factory=list)
     #: On a machine with unknown callouts: every combination of their answers and its verdict.
     possible: tuple[Alternative, ...] = ()
+    #: every packet injection a callout made during the journey (``wfpsim.injection``)
+    injections: list[InjectionEvent] = field(default_factory=list)
+    #: faults of callouts the stack found (an injection loop, a completionFn that raised)
+    faults: list[str] = field(default_factory=list)
 
     @property
     def result(self) -> str:
@@ -178,6 +222,8 @@ class Journey:
             "decided_by": self.decided_by,
             "layers": self.layers,
             "log": list(self.log),
+            "injections": [i.to_json() for i in self.injections],
+            "faults": list(self.faults),
         }
 
     def _repr_html_(self) -> str:
@@ -198,4 +244,9 @@ class Journey:
                 for a in s.depends:
                     lines.append(f"       if {a.condition()}: {a.action}, journey {a.verdict}")
         lines += [f"  note: {n}" for n in self.notes]
+        lines += [
+            f"  injection: {i.callout or 'a driver'!r} {i.function} at {i.layer}: {i.fate}"
+            for i in self.injections
+        ]
+        lines += [f"  FAULT: {f}" for f in self.faults]
         return "\n".join(lines)

@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from wfpsim.ids import (
     FWPS_STREAM_FLAG_RECEIVE_DISCONNECT,
@@ -18,16 +19,29 @@ from wfpsim.ids import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NetBufferList:
     """A ``NET_BUFFER_LIST`` with one ``NET_BUFFER``: the whole packet and the data offset.
 
     ``data`` is the full IP packet as on the wire; ``data_offset`` is where Windows' current
     ``DataOffset`` points at this layer (the IP header, the transport header or the payload).
+    The offset moves only through ``NdisRetreatNetBufferDataStart`` /
+    ``NdisAdvanceNetBufferDataStart`` (:mod:`wfpsim.injection`), as in NDIS.
+
+    The rest is what the kernel keeps with a net buffer list for packet injection
+    (:mod:`wfpsim.injection`): ``injected``, the injection history (oldest first: which
+    injection handle injected it, with which ``injectionContext``) that
+    ``FwpsQueryPacketInjectionState0`` reads; ``parent``, the original of a clone
+    (``ParentNetBufferList``); ``status``, the ``Status`` a completion function reads;
+    ``freed``, set by ``FwpsFreeCloneNetBufferList0`` / ``FwpsFreeNetBufferList0``.
     """
 
     data: bytes
     data_offset: int
+    injected: tuple[Any, ...] = field(default=(), compare=False)
+    parent: NetBufferList | None = field(default=None, compare=False, repr=False)
+    status: int = field(default=0, compare=False)
+    freed: bool = field(default=False, compare=False, repr=False)
 
     @property
     def current(self) -> bytes:

@@ -118,6 +118,7 @@ class PacketPath(Conversation):
         """``pkt`` goes from ``src`` to ``dst``; the layers of whichever ends are local."""
         if src.local and not self.outbound_packet(src, pkt, event, data_layer):
             return False
+        pkt = self.reinjector.carried(pkt, FWP_DIRECTION_OUTBOUND)  # an injected copy, if any
         return not (dst.local and not self.inbound_packet(dst, pkt, event, data_layer))
 
     def icmp_unreachable_to(self, src: Endpoint, dst: Endpoint, original: Packet) -> None:

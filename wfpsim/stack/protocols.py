@@ -235,6 +235,7 @@ class DatagramConversation(PacketPath):
                 return False
             if not self.out_datagram(src, pkt, event):
                 return False
+            pkt = self.reinjector.carried(pkt, FWP_DIRECTION_OUTBOUND)  # an injected copy
         if dst.local:
             return self.receive(src, dst, pkt, event)
         if self.kind == "udp" and not dst.listening:
