@@ -307,3 +307,30 @@ def test_injection_scenarios_hold(name: str) -> None:
     """The built-in injection scenarios run and every expectation holds."""
     result = run(name)
     assert result.ok, [t.failures for t in result.traffic]
+
+
+def test_pcap_marks_the_injected_copy_and_the_absorbed_original(tmp_path: Any) -> None:
+    """journey.save_pcap: the absorbed original and its copy are two frames, the copy named."""
+    from wfpsim.stack.pcap import packets
+
+    journey = run("clone-reinject").traffic[0].journey
+    comments = [f.comment for f in packets([journey])]
+    assert comments[0].endswith("absorbed at OUTBOUND_TRANSPORT_V4 by 'clone-reinject port 53'")
+    assert comments[1] == (
+        "journey 1: injected by 'clone-reinject' (FwpsInjectTransportSendAsync0): "
+        "DATAGRAM_DATA_V4, OUTBOUND_TRANSPORT_V4, OUTBOUND_IPPACKET_V4: passed"
+    )
+    path = journey.save_pcap(tmp_path / "one.pcapng")
+    data = path.read_bytes()
+    assert data[:4] == b"\x0a\x0d\x0d\x0a" and b"injected by 'clone-reinject'" in data
+    loop = run("injection-loop").traffic[0].journey
+    assert "injection loop" in packets([loop])[-1].comment
+
+
+def test_run_pcap_writes_one_file_per_traffic_entry(tmp_path: Any) -> None:
+    """`wfpsim run NAME --pcap DIR` writes DIR/NAME-<n>.pcapng and still exits 0."""
+    from wfpsim.cli import main
+
+    assert main(["run", "flow-counter", "--pcap", str(tmp_path / "caps")]) == 0
+    names = sorted(p.name for p in (tmp_path / "caps").iterdir())
+    assert names == [f"flow-counter-{n}.pcapng" for n in range(4)]

@@ -143,16 +143,24 @@ def _layer(args: argparse.Namespace) -> int:
 def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="a .toml file, or a built-in name (`wfpsim examples`)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--pcap",
+        metavar="DIR",
+        help="also write each traffic entry's packets to DIR/<scenario>-<n>.pcapng (Wireshark)",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
-    from wfpsim.runner import report_json, report_text, run
+    from wfpsim.runner import report_json, report_text, run, save_pcaps
 
     result = run(args.scenario)
     if args.json:
         print(json.dumps(report_json(result), indent=2))
     else:
         print(report_text(result))
+    if args.pcap:
+        written = save_pcaps(result, args.pcap)
+        print(f"wrote {len(written)} pcapng file(s) to {args.pcap}", file=sys.stderr)
     return 0 if result.ok else 1
 
 

@@ -271,6 +271,25 @@ def run(name_or_path: str | Path, engine: Engine | None = None) -> RunResult:
     return RunResult(scenario, engine, tuple(results), tuple(journeys), stack, faults=tuple(faults))
 
 
+def save_pcaps(result: RunResult, directory: str | Path) -> list[Path]:
+    """``wfpsim run FILE --pcap DIR``: one ``<scenario>-<n>.pcapng`` per ``[[traffic]]`` entry.
+
+    The folder is created if needed.
+
+    Raises:
+        InvalidParameterError: the folder or a file cannot be written (the reason is named).
+    """
+    from wfpsim.errors import InvalidParameterError
+
+    folder = Path(directory)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InvalidParameterError(f"cannot make folder {folder}: {err.strerror}") from None
+    stem = Path(result.scenario.path).stem or "scenario"
+    return [t.journey.save_pcap(folder / f"{stem}-{t.index}.pcapng") for t in result.traffic]
+
+
 def to_json(c: Classification, index: int) -> dict[str, Any]:
     """One classification in the ``wfpsim run --json`` shape."""
     return {

@@ -21,7 +21,8 @@ def journey_table(journey: Journey) -> Table:
     for s in journey.steps:
         c = s.classification
         who = c.filter_name or ""
-        rows.append((str(s.index), s.layer, s.event, s.side, s.result, who, s.note))
+        note = "; ".join(n for n in (s.injection.describe() if s.injection else "", s.note) if n)
+        rows.append((str(s.index), s.layer, s.event, s.side, s.result, who, note))
     title = f"{journey.kind.upper()} {journey.direction.value} {journey.local} -> {journey.remote}"
     return Table(
         ("#", "layer", "event", "side", "result", "decided by", "note"),
@@ -66,6 +67,12 @@ def step_report(step: Step) -> str:
         *fields_text(step),
         "in_meta_values: " + (", ".join(step.in_meta_values.present()) or "(none)"),
     ]
+    if step.injection is not None:  # what FwpsQueryPacketInjectionState0 would tell its injector
+        lines.insert(
+            1,
+            f"{step.injection.describe()}: FwpsQueryPacketInjectionState0 with that handle "
+            "says FWPS_PACKET_INJECTED_BY_SELF, with any other FWPS_PACKET_INJECTED_BY_OTHER",
+        )
     meta = step.in_meta_values
     for name in ("flow_handle", "process_id", "ip_header_size", "transport_header_size"):
         value = getattr(meta, name)

@@ -8,7 +8,9 @@ happened next. This is what the pictures and the player replay.
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from wfpsim.callouts import IncomingValues, MetaValues
@@ -225,6 +227,19 @@ class Journey:
             "injections": [i.to_json() for i in self.injections],
             "faults": list(self.faults),
         }
+
+    def save_pcap(self, path: str | os.PathLike[str]) -> Path:
+        """Write this journey's packets to a pcapng file (:mod:`wfpsim.stack.pcap`).
+
+        Each frame's comment names the layers the packet crossed and its fate; a packet a
+        callout injected says who injected it. Returns the path written.
+
+        Raises:
+            InvalidParameterError: the file cannot be written.
+        """
+        from wfpsim.stack.pcap import save_pcap
+
+        return save_pcap(self, path)
 
     def _repr_html_(self) -> str:
         """In a notebook: the verdict and one row per layer crossed."""

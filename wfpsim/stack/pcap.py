@@ -3,8 +3,11 @@
 Every IP packet a journey built is written once, in order, as raw IP (``LINKTYPE_RAW``), with a
 comment naming the layers it crossed and its fate — ``OUTBOUND_TRANSPORT_V4, OUTBOUND_IPPACKET_V4:
 passed`` or ``INBOUND_TRANSPORT_V4: BLOCK by 'no telnet'`` — so a student can match each frame
-to the player's steps. A layer that sees only the data (``STREAM``, a connect at the ALE layers)
-is named in the comment of the next packet. wfpsim keeps no wall clock: packet *n* of a file is
+to the player's steps. A packet a callout injected is a frame of its own whose comment starts
+``injected by 'callout' (FwpsInjectTransportSendAsync0)``; the original it replaced ends
+``absorbed at LAYER by 'filter'`` (blocked with ``FWPS_CLASSIFY_OUT_FLAG_ABSORB``). A layer
+that sees only the data (``STREAM``, a connect at the ALE layers) is named in the comment of
+the next packet. wfpsim keeps no wall clock: packet *n* of a file is
 stamped ``EPOCH`` + *n* milliseconds (**our choice**, so the same journey gives the same bytes).
 
 The format is pcapng (IETF draft *PCAP Next Generation Dump File Format*): a section header, one
@@ -50,11 +53,14 @@ class Frame:
     layers: tuple[str, ...]
     fate: str
     journey: int
+    #: ``injected by 'callout' (FwpsInject…)`` for a copy a callout injected, else ""
+    injected: str = ""
 
     @property
     def comment(self) -> str:
-        """``journey 1: LAYER, LAYER: fate``."""
-        return f"journey {self.journey}: {', '.join(self.layers)}: {self.fate}"
+        """``journey 1: LAYER, LAYER: fate`` (an injected copy says who injected it first)."""
+        who = f"{self.injected}: " if self.injected else ""
+        return f"journey {self.journey}: {who}{', '.join(self.layers)}: {self.fate}"
 
 
 def _is_ip(data: bytes | None) -> bool:
@@ -71,6 +77,10 @@ def _fate(steps: Sequence[Step]) -> str:
         c = step.classification
         if c.action == Action.BLOCK:
             by = f" by {c.filter_name!r}" if c.filter_name else ""
+            if step.note.startswith("injection loop"):
+                return f"{step.note} at {step.layer}"
+            if c.absorbed:  # BLOCK + FWPS_CLASSIFY_OUT_FLAG_ABSORB: dropped without a trace
+                return f"absorbed at {step.layer}{by}"
             return f"BLOCK at {step.layer}{by}"
     return "passed"
 
@@ -84,7 +94,8 @@ def packets(journeys: Iterable[Journey]) -> list[Frame]:
         group: list[Step] = []
         for step in journey.steps:
             if _is_ip(step.packet):
-                if group and group[-1].packet == step.packet:
+                same = group and group[-1].packet == step.packet
+                if same and group[-1].injection == step.injection:
                     group.append(step)
                     continue
                 if group:
@@ -101,7 +112,9 @@ def packets(journeys: Iterable[Journey]) -> list[Frame]:
 def _frame(group: Sequence[Step], journey: int) -> Frame:
     data = next(s.packet for s in reversed(group) if _is_ip(s.packet))
     assert data is not None
-    return Frame(data, tuple(s.layer for s in group), _fate(group), journey)
+    copy = group[-1].injection
+    injected = copy.describe() if copy is not None else ""
+    return Frame(data, tuple(s.layer for s in group), _fate(group), journey, injected)
 
 
 def _option(code: int, value: bytes) -> bytes:

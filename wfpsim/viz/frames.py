@@ -356,6 +356,7 @@ def decision_html(step: Step, journey: Journey, last: bool) -> str:
             if len(journey.possible) > ALTERNATIVES:
                 lines.append(f"<p>… {len(journey.possible) - ALTERNATIVES} more combinations</p>")
         lines += [f"<p>{_e(n)}</p>" for n in journey.notes]
+        lines += [f"<p><b>FAULT</b>: {_e(f)}</p>" for f in journey.faults]
         lines += [f"<p>log: <code>{_e(x)}</code></p>" for x in journey.log]
         parts.append(f'<div class="w-end">{"".join(lines)}</div>')
     return "".join(parts)
@@ -370,7 +371,8 @@ def inspector_html(step: Step) -> str:
         f'<span class="w-rid">run-time id {rid}</span> · {_e(step.event)}{side}</div>'
     )
     drop = "A discard layer: the stack is dropping this packet; filters here see the drop."
-    notes = [n for n in (drop if step.is_discard else "", step.note) if n]
+    injected = step.injection.describe() if step.injection is not None else ""
+    notes = [n for n in (drop if step.is_discard else "", injected, step.note) if n]
     extra = "".join(f'<p class="w-note">{_e(n)}</p>' for n in notes)
     return head + extra + fields_html(step) + meta_html(step) + layer_data_html(step)
 
