@@ -52,6 +52,8 @@ def expect_no_faults(*items: Any) -> None:
             for fault in c.faults:
                 text = re.sub(r"\(at [^)]*?([^/\\)]+):(\d+)\)", r"(\1, line \2)", fault)
                 raise CheckFailed(f"your callout raised an exception at {c.layer}: {text}")
+        for fault in item.faults if hasattr(item, "verdict") else ():  # the stack's findings
+            raise CheckFailed(f"the stack reported a fault of your driver: {fault}")
 
 
 _loads = 0

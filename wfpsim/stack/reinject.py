@@ -132,6 +132,8 @@ class Reinjector:
         self.trails: dict[tuple[int, int], tuple[Packet, dict[str, Crossing]]] = {}
         #: (id of the carried packet, direction) -> the copy now carried instead
         self.copies: dict[tuple[int, int], Copy] = {}
+        #: (id of the carried packet, direction, handle id) -> injections of that packet's line
+        self.lines: dict[tuple[int, int, int], int] = {}
         #: id(step) -> (step, outcome, the crossing as made) for steps whose callouts injected
         self.outcomes: dict[int, tuple[Step, bool | None, Crossing]] = {}
 
@@ -204,6 +206,11 @@ class Reinjector:
             return None
         history = inj.net_buffer_list.injected
         times = sum(1 for mark in history if mark.handle_id == inj.handle.handle_id)
+        # a deep copy (FwpsAllocateNetBufferAndNetBufferList0) starts a new history: count the
+        # injections of this packet's line by this handle as well
+        line = (id(root), x.direction, inj.handle.handle_id)
+        self.lines[line] = self.lines.get(line, 0) + 1
+        times = max(times, self.lines[line])
         if times > INJECTION_LOOP_LIMIT:
             self._loop(inj, step, times - 1)
             return False if replaces else None
@@ -273,7 +280,8 @@ class Reinjector:
             f"it blocked it and injected it again each time ({inj.function}). On Windows this "
             "never ends. Ask FwpsQueryPacketInjectionState0 first and let packets "
             "FWPS_PACKET_INJECTED_BY_SELF or FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF pass "
-            "(FWP_ACTION_CONTINUE or FWP_ACTION_PERMIT)."
+            "(FWP_ACTION_PERMIT behind a terminating filter, FWP_ACTION_CONTINUE behind an "
+            "inspection one)."
         )
         journey = self.conv.journey
         journey.faults.append(fault)
