@@ -93,7 +93,6 @@ from wfpsim.ids import (
 )
 from wfpsim.injection_records import (
     FORWARD_FUNCTION,
-    FWPS_TRANSPORT_SEND_PARAMS0,
     INJECTION_LOOP_LIMIT,
     RECEIVE_FUNCTIONS,
     SEND_FUNCTIONS,
@@ -393,7 +392,6 @@ def FwpsInjectForwardAsync0(
 
 __all__ = [
     "FORWARD_FUNCTION",
-    "FWPS_TRANSPORT_SEND_PARAMS0",
     "INJECTION_LOOP_LIMIT",
     "NET_BUFFER_LIST_FIRST_NB",
     "RECEIVE_FUNCTIONS",

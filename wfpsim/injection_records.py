@@ -73,10 +73,6 @@ class TransportSendParams:
     control_data_length: int = 0
 
 
-#: ``FWPS_TRANSPORT_SEND_PARAMS0`` by its SDK name.
-FWPS_TRANSPORT_SEND_PARAMS0 = TransportSendParams
-
-
 @dataclass(slots=True)
 class Injection:
     """One accepted injection call, waiting for the stack to carry its packet."""
@@ -151,7 +147,6 @@ def complete(kernel: Kernel, injection: Injection, status: int, fate: str) -> st
 
 __all__ = [
     "FORWARD_FUNCTION",
-    "FWPS_TRANSPORT_SEND_PARAMS0",
     "INJECTION_LOOP_LIMIT",
     "RECEIVE_FUNCTIONS",
     "SEND_FUNCTIONS",

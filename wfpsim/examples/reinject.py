@@ -33,6 +33,7 @@ from wfpsim.ids import (
     FWPS_PACKET_INJECTED_BY_SELF,
     FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF,
     FWPS_RIGHT_ACTION_WRITE,
+    STATUS_FAILED_DRIVER_ENTRY,
     STATUS_SUCCESS,
 )
 from wfpsim.injection import (
@@ -57,7 +58,6 @@ if TYPE_CHECKING:
     from wfpsim.session import Session
 
 REINJECT_CALLOUT_GUID = uuid.UUID("7d0a3a52-5a7e-4c0b-9d55-3f3c8a1e0b01")
-STATUS_FAILED_DRIVER_ENTRY = 0xC0000365
 
 
 class CloneReinjectDriver:
