@@ -12,9 +12,11 @@ exercise's ``check(...)`` runs. Screenshots go to ``test-artifacts/``.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -140,13 +142,14 @@ KERNEL_IDLE = """() => {
   return !!kernel && kernel.status === "idle";
 }"""
 
-#: Nothing running or queued, and every non-blank code cell numbered — or an error stopped it.
+#: Nothing running or queued, and every non-blank code cell numbered above ``before`` (the
+#: highest number before this Run All) — or an error stopped it.
 RUN_ALL_DONE = (
-    "() => { const cells = ("
+    "(before) => { const cells = ("
     + CODE_CELLS
     + """)();
   if (cells.some((c) => c.prompt.includes("*"))) return false;
-  return cells.every((c) => c.blank || c.count !== null)
+  return cells.every((c) => c.blank || (c.count !== null && c.count > before))
     || cells.some((c) => c.outputs.some((o) => o.type === "error"));
 }"""
 )
@@ -174,13 +177,17 @@ def run_all(page: Any) -> tuple[list[dict[str, Any]], float]:
     Returns:
         The cells once it has finished, and the seconds until the first code cell had run.
     """
+    before = max([c["count"] or 0 for c in page.evaluate(CODE_CELLS)], default=0)
     started = time.monotonic()
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
     page.wait_for_function(
-        "() => (" + CODE_CELLS + ")()[0].count !== null", timeout=RUN_ALL_MS, polling=100
+        "(before) => (" + CODE_CELLS + ")()[0].count > before",
+        arg=before,
+        timeout=RUN_ALL_MS,
+        polling=100,
     )
     first = time.monotonic() - started
-    page.wait_for_function(RUN_ALL_DONE, timeout=RUN_ALL_MS, polling=500)
+    page.wait_for_function(RUN_ALL_DONE, arg=before, timeout=RUN_ALL_MS, polling=500)
     cells: list[dict[str, Any]] = page.evaluate(CODE_CELLS)
     return cells, first
 
@@ -246,10 +253,41 @@ def player_step(page: Any) -> str:
     return str(player.locator(".wfp-pos").text_content())
 
 
-#: The tutorials the suite runs in the browser; ``WFPSIM_SITE_ALL=1`` runs every one.
-TUTORIALS = ["notebooks/00_tour.ipynb", "notebooks/06_tcp_connection.ipynb"]
-if os.environ.get("WFPSIM_SITE_ALL"):
-    TUTORIALS = [f"notebooks/{p.name}" for p in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))]
+#: Every tutorial, in order.
+ALL_TUTORIALS = [f"notebooks/{p.name}" for p in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))]
+#: Always run: the tour and the TCP tutorial (the pictures and the player).
+FIXED = ["notebooks/00_tour.ipynb", "notebooks/06_tcp_connection.ipynb"]
+
+
+def tutorials(choice: str | None, day: int) -> list[str]:
+    """The tutorials the suite runs in the browser.
+
+    Each starts a Pyodide kernel of its own (15 s on an idle two-core machine, over a minute
+    on a busy one), so by default not all of them: :data:`FIXED` and one of the others in
+    turn, by the day (a different one each UTC day, every one within two weeks). ``choice``
+    (``WFPSIM_SITE_TUTORIALS``): ``all``, or numbers / names separated by commas (``02,04``).
+
+    >>> tutorials(None, 0) == FIXED + ["notebooks/01_bfe_objects.ipynb"]
+    True
+    >>> tutorials("02, 11_pitfalls", 0)
+    ['notebooks/02_layers_and_fields.ipynb', 'notebooks/11_pitfalls.ipynb']
+    """
+    if not choice:
+        others = [t for t in ALL_TUTORIALS if t not in FIXED]
+        return [*FIXED, others[day % len(others)]]
+    if choice.strip() == "all":
+        return ALL_TUTORIALS
+    wanted = [w.strip() for w in choice.split(",") if w.strip()]
+    picked = [t for t in ALL_TUTORIALS if any(Path(t).stem.startswith(w) for w in wanted)]
+    if not picked:
+        raise ValueError(f"WFPSIM_SITE_TUTORIALS={choice!r} names no tutorial in notebooks/")
+    return picked
+
+
+TUTORIALS = tutorials(
+    "all" if os.environ.get("WFPSIM_SITE_ALL") else os.environ.get("WFPSIM_SITE_TUTORIALS"),
+    datetime.datetime.now(datetime.UTC).date().toordinal(),
+)
 MUST_DRAW = {"notebooks/00_tour.ipynb", "notebooks/06_tcp_connection.ipynb"}
 
 
@@ -292,21 +330,55 @@ def test_tutorial_runs_in_the_browser_offline(student: Any, served: str, path: s
     assert blocked == [], f"requests left loopback: {blocked[:5]}"
 
 
+EX01 = "exercises/ex01_write_a_policy"
+
+
 def test_an_exercise_check_runs_in_the_browser(student: Any, served: str) -> None:
-    """exercises/ex01: the hand-out notebook runs and check("ex01") prints its feedback."""
+    """ex01 as a student does it in the page: the hand-out's check("ex01") gives the command
+    line's feedback; then student.py, edited and saved in the browser, passes."""
+    from wfpsim.exercise import check
+
     context, blocked = student
     ARTIFACTS.mkdir(exist_ok=True)
     page = context.new_page()
     try:
-        open_notebook(page, served, "exercises/ex01_write_a_policy/exercise.ipynb")
+        open_notebook(page, served, f"{EX01}/exercise.ipynb")
+        cells, _ = run_all(page)
+        assert problems(cells) == []
+        shown = "\n".join(t for c in cells for t in c["shown"])
+        expected = check("ex01")  # the command line's verdict, in a process of its own
+        assert not expected.passed
+        for r in expected.results:  # each check and its feedback, as the command line gives it
+            for text in (r.description, r.message):
+                assert text in shown, f"{text!r} is not in the page:\n{shown[-3000:]}"
+
+        # The student writes add_policy (the reference solution) in the browser's editor and saves.
+        solution = (ROOT / "exercises" / "solutions" / "ex01_write_a_policy.py").read_text()
+        page.evaluate(
+            """([path, text]) => window.jupyterapp.serviceManager.contents.save(path,
+                 { type: "file", format: "text", content: text })""",
+            [f"{EX01}/student.py", solution],
+        )
         cells, _ = run_all(page)
         page.screenshot(path=str(ARTIFACTS / "site-ex01.png"))
         assert problems(cells) == []
         shown = "\n".join(t for c in cells for t in c["shown"])
-        assert "ex01" in shown and ("passed" in shown.lower() or "fail" in shown.lower()), shown
+        assert "5 of 5 checks passed" in shown, shown[-3000:]
     finally:
         page.close()
     assert blocked == [], f"requests left loopback: {blocked[:5]}"
+
+
+def test_the_site_holds_what_the_tutorials_open(site: Path) -> None:
+    """Files a notebook opens or links beside it (``../docs/images/x.svg``, ``data/x.toml``)."""
+    pattern = re.compile(r"(?<![\w/])((?:\.\./|data/)[\w./-]+\.\w+)")
+    missing = []
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for ref in set(pattern.findall(notebook.read_text())):
+            rel = os.path.normpath(Path("notebooks") / ref)
+            if (ROOT / rel).exists() and not (site / "files" / rel).exists():
+                missing.append(f"{notebook.name}: {ref}")
+    assert missing == [], missing
 
 
 def test_the_site_holds_no_solutions(site: Path) -> None:
