@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from test_viz_export import browser, open_page  # noqa: F401  (browser: a fixture)
 from test_whatif import DEFENDER
 
 from wfpsim.analysis.flows import FlowExplanation, explain_flow
@@ -117,3 +119,36 @@ def test_the_exported_player_shows_depends(flow: FlowExplanation, tmp_path: Path
     assert "w-badge" in page and ".wfp-player .w-depends" in page
     assert '"result":"depends"' in page and '"verdict":"DEPENDS"' in page
     assert 'PICKS.concat(["DEPENDS"])' in page and "an unknown callout decides" in page
+
+
+@pytest.mark.browser
+def test_depends_pick_in_chromium(
+    flow: FlowExplanation,
+    tmp_path: Path,
+    browser: Any,  # noqa: F811  (the fixture imported above)
+) -> None:
+    """In a real browser: the DEPENDS step glows in its own colour, the inspector shows the
+    badge and the answers, the legend explains it, and in challenge mode DEPENDS is a pick that
+    scores."""
+    from wfpsim.viz.export import export_html
+
+    if shutil.which("dot") is None:
+        pytest.skip("needs Graphviz's dot")
+    path = export_html(flow.journey, tmp_path / "depends.html")
+    page, errors = open_page(browser, path.as_uri())
+    i = _depends_index(flow)
+    page.click(f".wfp-events li.wfp-ev >> nth={i}")
+    node = page.get_attribute('.wfp-map g.node[data-w~="cur"]', "data-w")
+    assert node == "cur depends"
+    assert page.inner_text(".wfp-insp .w-badge") == "DEPENDS"
+    assert "windefend_datagram_v4" in page.inner_text(".wfp-insp .w-depends")
+    assert "DEPENDS (an unknown callout decides)" in page.inner_text(".wfp-legend")
+    page.click('button[data-a="reset"]')
+    page.click(".wfp-chk input")
+    for _ in range(i):
+        page.click('button[data-a="step"]')
+    assert page.locator('.wfp-quiz button[data-p="DEPENDS"]').count() == 1
+    page.click('.wfp-quiz button[data-p="DEPENDS"]')
+    assert page.inner_text(".wfp-fb").startswith("Right!")
+    assert errors == []
+    page.close()
