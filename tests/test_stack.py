@@ -6,6 +6,7 @@ import pytest
 
 from wfpsim import Callout, Condition, Engine, Filter
 from wfpsim.callouts import BuiltinCallout
+from wfpsim.catalog import Direction
 from wfpsim.kernel import FwpsFlowAssociateContext0
 from wfpsim.stack import Stack, to_netsh_xml
 from wfpsim.stack.layerdata import NetBufferList, StreamCalloutIoPacket
@@ -474,3 +475,21 @@ def test_refused_outbound_connect_closes_the_socket_once() -> None:
         *CLOSE,
     ]  # fmt: skip
     assert (j.verdict, j.decided_at) == ("DROP", None)
+
+
+def test_event_directions_are_one_enum_written_as_windows_does() -> None:
+    """Net and audit events carry the catalog's Direction; netsh XML says MS_FWP_DIRECTION_*."""
+    engine = Engine()
+    engine.add_filter(Filter("no inbound 22", "ALE_AUTH_RECV_ACCEPT_V4", "BLOCK"))
+    engine.add_filter(Filter("no telnet", "ALE_AUTH_CONNECT_V4", "BLOCK"))
+    stack = Stack(engine, auditing=True)
+    stack.run("tcp", "inbound", "10.0.0.5:22", "198.51.100.7:50000")
+    stack.run("tcp", "outbound", "10.0.0.5:0", "198.51.100.7:23")
+    inbound, outbound = stack.events.net_events
+    assert (inbound.direction, outbound.direction) == (Direction.INBOUND, Direction.OUTBOUND)
+    xml = to_netsh_xml(stack.events.net_events)
+    assert "<msFwpDirection>MS_FWP_DIRECTION_IN</msFwpDirection>" in xml
+    assert "<msFwpDirection>MS_FWP_DIRECTION_OUT</msFwpDirection>" in xml
+    blocked = [a for a in stack.events.audit_events if a.event_id == 5157]
+    assert [a.direction for a in blocked] == [Direction.INBOUND, Direction.OUTBOUND]
+    assert blocked[0].source == "198.51.100.7:50000"  # inbound: the peer is the source

@@ -334,7 +334,7 @@ def report_json(result: RunResult) -> dict[str, Any]:
                 "event_id": a.event_id,
                 "layer": a.layer,
                 "filter_id": a.filter_id,
-                "direction": a.direction,
+                "direction": a.direction.value.capitalize(),  # "Inbound", as Event Viewer
                 "source": a.source,
                 "destination": a.destination,
             }

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from wfpsim.callouts import DiscardMetadata, IncomingValues, MetaValues
-from wfpsim.catalog import layer
+from wfpsim.catalog import Direction, layer
 from wfpsim.classifier import incoming_values
 from wfpsim.flows import Flow
 from wfpsim.ids import (
@@ -350,9 +350,7 @@ class Core:
             x.peer.port,
             x.ep.app.path if x.ep.local else None,
             x.ep.app.user,
-            "MS_FWP_DIRECTION_IN"
-            if x.direction == FWP_DIRECTION_INBOUND
-            else "MS_FWP_DIRECTION_OUT",
+            Direction.INBOUND if x.direction == FWP_DIRECTION_INBOUND else Direction.OUTBOUND,
             x.ep.addr.is_loopback or x.peer.is_loopback,
             REAUTH_POLICY_CHANGE if x.flags & FLAG_IS_REAUTHORIZE else 0,
         )

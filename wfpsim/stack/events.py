@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape as _html_escape
 
+from wfpsim.catalog import Direction
 from wfpsim.values import app_id_bytes
 
 #: (permitted, blocked) audit ids by ALE layer family.
@@ -21,6 +22,11 @@ AUDIT_IDS = {
     "ALE_AUTH_CONNECT": (5156, 5157),
     "ALE_AUTH_RECV_ACCEPT": (5156, 5157),
     "ALE_RESOURCE_ASSIGNMENT": (5158, 5159),
+}
+#: ``msFwpDirection`` as ``netsh wfp show netevents`` writes it.
+NETSH_DIRECTION = {
+    Direction.INBOUND: "MS_FWP_DIRECTION_IN",
+    Direction.OUTBOUND: "MS_FWP_DIRECTION_OUT",
 }
 AUDIT_PACKET_DROP = 5152
 AUDIT_VETO = 5153
@@ -56,7 +62,7 @@ class NetEvent:
     remote_port: int
     app_id: str | None
     user_id: str | None
-    direction: str
+    direction: Direction
     is_loopback: bool
     reauth_reason: int = 0
 
@@ -70,7 +76,7 @@ class AuditEvent:
     layer: str
     filter_id: int
     application: str | None
-    direction: str
+    direction: Direction
     protocol: int
     source: str
     destination: str
@@ -102,7 +108,7 @@ class EventLog:
             return
         src = f"{net.local_address}:{net.local_port}"
         dst = f"{net.remote_address}:{net.remote_port}"
-        if net.direction == "MS_FWP_DIRECTION_IN":
+        if net.direction == Direction.INBOUND:
             src, dst = dst, src
         self.audit_events.append(
             AuditEvent(
@@ -111,7 +117,7 @@ class EventLog:
                 net.layer,
                 net.filter_id,
                 net.app_id,
-                "Inbound" if net.direction == "MS_FWP_DIRECTION_IN" else "Outbound",
+                net.direction,
                 net.protocol,
                 src,
                 dst,
@@ -149,7 +155,7 @@ def to_netsh_xml(events: list[NetEvent]) -> str:
         lines.append(_tag("filterId", ev.filter_id, 3))
         lines.append(_tag("layerId", ev.layer_id, 3))
         lines.append(_tag("reauthReason", ev.reauth_reason, 3))
-        lines.append(_tag("msFwpDirection", ev.direction, 3))
+        lines.append(_tag("msFwpDirection", NETSH_DIRECTION[ev.direction], 3))
         lines.append(_tag("isLoopback", str(ev.is_loopback).lower(), 3))
         lines += [f"\t\t</{part}>", "\t</item>"]
     lines.append("</netEvents>")
