@@ -181,6 +181,18 @@ class Layer:
         return self.runtime_alias or "FWPS_LAYER_" + self.short_name
 
     @property
+    def family(self) -> str:
+        """The layer without its IP version and discard suffix: ``ALE_AUTH_CONNECT`` for
+        ``ALE_AUTH_CONNECT_V4``, ``…_V6`` and their discard twins (the one place wfpsim
+        derives a family from a layer's name).
+
+        >>> layer("ALE_AUTH_CONNECT_V6_DISCARD").family, layer("RPC_UM").family
+        ('ALE_AUTH_CONNECT', 'RPC_UM')
+        """
+        base = self.short_name.removesuffix("_DISCARD") if self.discard else self.short_name
+        return base.removesuffix(f"_V{self.ip_version}") if self.ip_version else base
+
+    @property
     def is_ale(self) -> bool:
         """True for the stateful ALE layers (classified once per flow or socket operation)."""
         return self.kind in (LayerKind.ALE, LayerKind.ALE_REDIRECT)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wfpsim.catalog import Direction
+from wfpsim.catalog import Direction, layer
 from wfpsim.ids import FWP_DIRECTION_INBOUND, FWP_DIRECTION_OUTBOUND
 from wfpsim.objects import Action
 from wfpsim.stack.core import (
@@ -287,7 +287,7 @@ class Conversation:
         current = self.core.engine.policy_version(flow.authorized_at)
         if current == flow.policy_version:
             return True
-        base = flow.authorized_at.rsplit("_V", 1)[0]
+        base = layer(flow.authorized_at).family
         inbound_at_accept = base == "ALE_AUTH_RECV_ACCEPT" and direction == FWP_DIRECTION_INBOUND
         off = pkt.payload_offset if inbound_at_accept else pkt.transport_offset
         x = self.packet_crossing(

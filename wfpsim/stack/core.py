@@ -146,11 +146,6 @@ METADATA_BY_LAYER = {
 }
 
 
-def family(short_name: str) -> str:
-    """``ALE_AUTH_CONNECT_V4_DISCARD`` → ``ALE_AUTH_CONNECT``."""
-    return short_name.removesuffix("_DISCARD").rsplit("_", 1)[0]
-
-
 @dataclass(slots=True)
 class Endpoint:
     """One side of a conversation: its address, its application, whether it is on this host.
@@ -214,7 +209,7 @@ class Core:
         ep, peer = x.ep, x.peer
         loop = ep.addr.is_loopback or peer.is_loopback
         iface = LOOPBACK if loop else ETHERNET
-        fam = family(short)
+        fam = layer(short).family
         flags = x.flags | (FLAG_IS_LOOPBACK if loop and fam in LOOPBACK_FLAG_LAYERS else 0)
         if loop and fam in APPCONTAINER_FLAG_LAYERS:
             contained = ep.app.in_app_container or (
@@ -261,7 +256,7 @@ class Core:
 
     def meta(self, x: Crossing, short: str, ip_size: int, transport_size: int) -> MetaValues:
         """The metadata members documented at this layer, with their bits set."""
-        names = list(METADATA_BY_LAYER.get(family(short), ()))
+        names = list(METADATA_BY_LAYER.get(layer(short).family, ()))
         if x.discard is not None:
             names.append("DISCARD_REASON")
         flow = x.ep.flow
@@ -329,7 +324,7 @@ class Core:
     def record(self, step: Step, x: Crossing) -> None:
         """Net events and audit for one step."""
         c = step.classification
-        fam = family(step.layer)
+        fam = layer(step.layer).family
         ale_auth = fam in AUDIT_IDS
         blocked = c.action == Action.BLOCK
         if (blocked and c.absorbed) or step.is_discard or not (blocked or ale_auth):

@@ -14,6 +14,8 @@ import itertools
 from collections.abc import Iterable
 from typing import Any
 
+from wfpsim.catalog import layer
+
 #: Where each layer family sits (inches): outbound on the left, inbound on the right, the
 #: application on top, the network at the bottom. Three columns 1.95 in apart and rows 0.64 in
 #: apart keep the whole map about 5.5 in (400 px) wide, so at a notebook's width (the map beside
@@ -132,13 +134,6 @@ RESULT_COLOURS = {
 }
 
 
-def family(name: str) -> str:
-    """``OUTBOUND_TRANSPORT_V4`` → ``OUTBOUND_TRANSPORT``; discard twins keep ``_DISCARD``."""
-    discard = name.endswith("_DISCARD")
-    base = name.removesuffix("_DISCARD").removesuffix("_V4").removesuffix("_V6")
-    return base + ("_DISCARD" if discard else "")
-
-
 def layer_name(fam: str, version: int) -> str:
     """``OUTBOUND_TRANSPORT`` + 4 → ``OUTBOUND_TRANSPORT_V4`` (discard suffix kept last)."""
     if fam in ("APPLICATION", "NETWORK"):
@@ -210,7 +205,7 @@ def stack_graph(version: int = 4) -> Any:
 
 def _label(name: str) -> str:
     """``ALE_RESOURCE_ASSIGNMENT_V4`` → ``ALE resource\\nassignment`` (lines of ≤ 12 characters)."""
-    words = name.replace("_V4", "").replace("_V6", "").removesuffix("_DISCARD").lower().split("_")
+    words = layer(name).family.lower().split("_")
     words = ["ALE" if w == "ale" else "ICMP" if w == "icmp" else w for w in words]
     lines = [words[0]]
     for word in words[1:]:
@@ -245,10 +240,9 @@ def _crossed(journey: Any) -> tuple[dict[str, str], dict[str, list[int]]]:
 def _node_line(name: str, data: dict[str, Any], mark: tuple[str, list[int]] | None) -> str:
     x, y = data["pos"]
     kind = data["kind"]
-    label = _label(name)
+    label = name.lower() if kind == "end" else _label(name)
     if kind == "end":
         attrs = 'shape=ellipse, fillcolor="#eceff1", width=1.2, height=0.4'
-        label = name.lower()
     elif kind == "discard":
         attrs = (
             f'fillcolor="#fff3e0", fontsize={FONT_SIZE - 1}, color="#ef6c00", '
