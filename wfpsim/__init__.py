@@ -14,6 +14,7 @@ The engine is standard-library Python. Pictures and players live in :mod:`wfpsim
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from wfpsim.callouts import BuiltinCallout
     from wfpsim.catalog import Direction, Field, Layer, LayerKind, layer, layers
     from wfpsim.conditions import Condition, MatchType, filter_matches, matches
     from wfpsim.engine import Engine
@@ -27,14 +28,17 @@ if TYPE_CHECKING:
         Sublayer,
         Weight,
     )
-    from wfpsim.registry import NotifyType
+    from wfpsim.registry import CalloutRegisterFlag, NotifyType
     from wfpsim.session import Session
+    from wfpsim.stack import Stack
+    from wfpsim.trace import Classification
     from wfpsim.values import DataType, Value
     from wfpsim.weight import effective_weight
 
 #: Where each public name lives: imported on first use (PEP 562), so ``wfpsim layers`` or
 #: ``import wfpsim.catalog`` does not load the engine.
 _HOMES = {
+    "wfpsim.callouts": ("BuiltinCallout",),
     "wfpsim.catalog": ("Direction", "Field", "Layer", "LayerKind", "layer", "layers"),
     "wfpsim.conditions": ("Condition", "MatchType", "filter_matches", "matches"),
     "wfpsim.engine": ("Engine",),
@@ -48,8 +52,10 @@ _HOMES = {
         "Sublayer",
         "Weight",
     ),
-    "wfpsim.registry": ("NotifyType",),
+    "wfpsim.registry": ("CalloutRegisterFlag", "NotifyType"),
     "wfpsim.session": ("Session",),
+    "wfpsim.stack": ("Stack",),
+    "wfpsim.trace": ("Classification",),
     "wfpsim.values": ("DataType", "Value"),
     "wfpsim.weight": ("effective_weight",),
 }
@@ -76,7 +82,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Action",
+    "BuiltinCallout",
     "Callout",
+    "CalloutRegisterFlag",
+    "Classification",
     "Condition",
     "DataType",
     "Direction",
@@ -90,6 +99,7 @@ __all__ = [
     "NotifyType",
     "Provider",
     "Session",
+    "Stack",
     "Sublayer",
     "Value",
     "Weight",

@@ -72,8 +72,7 @@ __all__ = [
 
 
 class LayerKind(enum.Enum):
-    """What a layer classifies (Microsoft Learn, *Application Layer Enforcement (ALE)* and
-    *Filtering Layer Identifiers*)."""
+    """What a layer classifies (Microsoft Learn, *Filtering Layer Identifiers*)."""
 
     IP_PACKET = "IP packet"
     IP_FORWARD = "IP forward"
@@ -106,11 +105,8 @@ class Direction(enum.Enum):
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Field:
-    """One ``FWPS_FIELD_<LAYER>_*`` enumerator: an index into ``incomingValue[]``.
-
-    ``since`` is the first Windows SDK whose ``fwpsu.h`` declares the enumerator (None for the
-    fields of an undocumented layer, which no header declares).
-    """
+    """One ``FWPS_FIELD_<LAYER>_*`` enumerator: an index into ``incomingValue[]``; ``since`` is
+    the first SDK whose ``fwpsu.h`` declares it (None for an undocumented layer's fields)."""
 
     index: int
     name: str
@@ -182,15 +178,8 @@ class Layer:
 
     @property
     def family(self) -> str:
-        """The layer without its IP version and discard suffix: ``ALE_AUTH_CONNECT`` for
-        ``ALE_AUTH_CONNECT_V4``, ``…_V6`` and their discard twins (the one place wfpsim
-        derives a family from a layer's name).
-
-        >>> layer("ALE_AUTH_CONNECT_V6_DISCARD").family, layer("RPC_UM").family
-        ('ALE_AUTH_CONNECT', 'RPC_UM')
-        """
-        base = self.short_name.removesuffix("_DISCARD") if self.discard else self.short_name
-        return base.removesuffix(f"_V{self.ip_version}") if self.ip_version else base
+        """``ALE_AUTH_CONNECT`` for ``ALE_AUTH_CONNECT_V4``, ``…_V6`` and the discard twins."""
+        return self.short_name.removesuffix("_DISCARD").removesuffix(f"_V{self.ip_version}")
 
     @property
     def is_ale(self) -> bool:
