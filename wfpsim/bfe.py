@@ -7,6 +7,7 @@ classification and the engine's queries read.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from wfpsim.session import Session
 
 _NAMESPACE = uuid.UUID("6d9b7c52-5a0e-4f8e-9d1c-3f5c2a1b7e40")
+_NAMESPACE_BYTES = _NAMESPACE.bytes
 
 
 class Bfe:
@@ -36,6 +38,8 @@ class Bfe:
         self._txn_read_only = False
         self._changing = False
         self.key_seed = key_seed
+        #: session key -> the start of the names generated keys are made from
+        self._prefixes: dict[uuid.UUID, str] = {}
 
     def committed(self) -> Store:
         """The committed store (what classification sees); read it, never change it."""
@@ -95,10 +99,14 @@ class Bfe:
         self._check_lock(session, "change")
         if self._txn_holder is session and self._txn_read_only:
             raise IncompatibleTxnError("add/delete is not allowed in a read-only transaction")
+        store = self._store
+        mark = store.mark
         self._changing = True
         try:
-            with self._store.atomic():
-                yield self._store
+            yield store
+        except BaseException:
+            store.rollback(mark)  # what Store.atomic does, without a second context manager
+            raise
         finally:
             self._changing = False
         if self._txn_holder is None:
@@ -123,7 +131,13 @@ class Bfe:
         """A deterministic key for an object added without one ("BFE generates it")."""
         number = self._store.next_key
         self._store.count_key()
-        return uuid.uuid5(_NAMESPACE, f"{self.key_seed}:{session.key}:{kind}:{obj.name}:{number}")
+        prefix = self._prefixes.get(session.key)
+        if prefix is None:
+            prefix = self._prefixes[session.key] = f"{self.key_seed}:{session.key}:"
+        # uuid.uuid5(_NAMESPACE, name), with the namespace's bytes computed once
+        name = f"{prefix}{kind}:{obj.name}:{number}".encode()
+        digest = hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()
+        return uuid.UUID(bytes=digest[:16], version=5)
 
     def notify(self, kind: NotifyType, flt: Filter, only_flag: bool = False) -> NotifyCall | None:
         """Call the notifyFn of the filter's callout, if registered; None when none was called.
