@@ -213,6 +213,7 @@ def adds(sizes: list[int], quick: bool) -> None:
             f"per-add cost at {high:,} / at {low:,} filters: {per_add[high] / per_add[low]:.2f}"
             " (target: about 1)"
         )
+    del engine
     engines.clear()
     gc.collect()  # an engine is a web of cycles: free them before the next measurement
 
@@ -242,6 +243,7 @@ def imports(folder: Path, quick: bool) -> None:
         print("  no *.xml dumps found (give --dumps DIR)")
         return
     repeats = 3 if quick else 5
+    gc.collect()  # nothing left over from the other parts for the bare parse's collector to walk
     for path in dumps:
         progress(f"importing {path.name}")
         parse = best_of(partial(bare_parse, path), repeats)

@@ -253,7 +253,8 @@ def _stored(flt: Filter, **changes: object) -> Filter:
     out = object.__new__(Filter)
     set_ = object.__setattr__
     for name in _FILTER_FIELDS:
-        set_(out, name, getattr(flt, name))
+        if name not in changes:
+            set_(out, name, getattr(flt, name))
     for name, value in changes.items():
         set_(out, name, value)
     return out

@@ -151,7 +151,7 @@ class Condition:
 _FIELDS: dict[tuple[str, str], Field] = {}
 #: (layer name, field as given, match type, friendly value) -> the resolved condition; only
 #: for friendly values of the exact types below, so equal keys always resolve alike
-_RESOLVED: dict[tuple[str, str, MatchType, object], Condition] = {}
+_RESOLVED: dict[tuple[str, str, int, object], Condition] = {}
 _CACHE_LIMIT = 1 << 16
 _CACHEABLE = (int, str)
 
@@ -214,7 +214,7 @@ def resolve(layer: Layer, cond: Condition) -> Condition:
         and type(raw[1]) in _CACHEABLE
     )
     if cacheable:
-        key = (layer.name, cond.field, match, raw)
+        key = (layer.name, cond.field, int(match), raw)  # atomic items: GC stops tracking it
         hit = _RESOLVED.get(key)
         if hit is not None:
             return hit

@@ -50,8 +50,8 @@ class Weight:
 
     @classmethod
     def empty(cls) -> Weight:
-        """Let BFE pick the weight."""
-        return cls()
+        """Let BFE pick the weight (one shared value: a weight never changes)."""
+        return _EMPTY if cls is Weight else cls()
 
     @classmethod
     def range(cls, number: int) -> Weight:
@@ -84,6 +84,10 @@ class Weight:
         if self.type == DataType.EMPTY:
             return "FWP_EMPTY"
         return f"{self.type.fwp_name} {self.value:#x}"
+
+
+#: The ``FWP_EMPTY`` weight most filters carry (shared, not one per filter).
+_EMPTY = Weight()
 
 
 def auto_weight(conditions: Sequence[Condition]) -> int:
