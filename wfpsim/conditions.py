@@ -152,7 +152,7 @@ _FIELDS: dict[tuple[str, str], Field] = {}
 #: (layer name, field as given, match type, friendly value) -> the resolved condition; only
 #: for friendly values of the exact types below, so equal keys always resolve alike
 _RESOLVED: dict[tuple[str, str, int, object], Condition] = {}
-_CACHE_LIMIT = 1 << 16
+_CACHE_LIMIT = 1 << 12  # cleared when full: repeated values are few, unique ones never hit
 _CACHEABLE = (int, str)
 
 
