@@ -63,12 +63,18 @@ _HOME = {name: module for module, names in _HOMES.items() for name in names}
 
 
 def __getattr__(name: str) -> object:
-    """Import a public name's module when the name is first used."""
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module 'wfpsim' has no attribute {name!r}")
+    """Import a public name's module when the name is first used (or a subpackage, such as
+    ``wfpsim.ids`` after a bare ``import wfpsim``, as when the engine was imported eagerly)."""
     import importlib
 
+    module = _HOME.get(name)
+    if module is None:
+        try:
+            return importlib.import_module(f"wfpsim.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"wfpsim.{name}":
+                raise
+        raise AttributeError(f"module 'wfpsim' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
