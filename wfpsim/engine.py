@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -203,6 +203,10 @@ class Engine:
     def add_filter(self, flt: Filter) -> Filter:
         """``FwpmFilterAdd0`` in the default session."""
         return self.session.add_filter(flt)
+
+    def add_filters(self, filters: Iterable[Filter]) -> list[Filter]:
+        """Many ``FwpmFilterAdd0`` in one transaction of the default session: all or none."""
+        return self.session.add_filters(filters)
 
     def delete_filter(self, ref: int | uuid.UUID | str) -> None:
         """``FwpmFilterDeleteById0/ByKey0`` in the default session."""

@@ -8,8 +8,9 @@ transaction); inside one, nothing is visible to classification until ``commit``.
 
 from __future__ import annotations
 
+import gc
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
@@ -261,6 +262,35 @@ class Session:
             self._own(store, ObjectKind.FILTER, stored.key)
             self._post_commit.append(stored)
         return stored
+
+    def add_filters(self, filters: Iterable[Filter]) -> list[Filter]:
+        """Add many filters (``FwpmFilterAdd0`` each) in one transaction; returns them stored.
+
+        Outside a transaction, one is begun and committed here: all the filters are added or,
+        on the first error, none (the transaction is aborted and the error raised). Inside the
+        session's open transaction, the calls join it, as separate ``add_filter`` calls would.
+        The cyclic garbage collector waits meanwhile: a large policy makes hundreds of thousands
+        of objects and no cyclic garbage, and walking them again and again was a quarter of
+        the time of 100,000 adds.
+        """
+        own = not self.in_transaction
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            if own:
+                self.begin()
+            try:
+                stored = [self.add_filter(flt) for flt in filters]
+            except BaseException:
+                if own and self.in_transaction:
+                    self.abort()
+                raise
+            if own:
+                self.commit()
+            return stored
+        finally:
+            if paused:
+                gc.enable()
 
     def delete_filter(self, ref: int | uuid.UUID | str) -> None:
         """``FwpmFilterDeleteById0`` / ``ByKey0`` (a notifyFn error does not stop it)."""
