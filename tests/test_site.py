@@ -239,6 +239,46 @@ def first_frame(page: Any) -> str:
     return str(player.locator(".wfp-pos").text_content())
 
 
+def player_plays_and_challenges(page: Any) -> None:
+    """▶ plays on and ❚❚ stops it; challenge mode hides the verdict, asks, scores the answer."""
+    player = page.locator(".wfp-player").first
+    pos = player.locator(".wfp-pos")
+
+    def step_number() -> int:
+        return int(str(pos.text_content()).split()[1])
+
+    start = step_number()
+    play = player.locator('button[data-a="play"]')
+    play.click()
+    page.wait_for_function(
+        "([r, n]) => +r.querySelector('.wfp-pos').textContent.split(' ')[1] >= n",
+        arg=[player.element_handle(), start + 2],
+        timeout=STEP_MS,
+    )
+    play.click()
+    page.wait_for_function(
+        "(b) => b.textContent === '▶'", arg=play.element_handle(), timeout=STEP_MS
+    )
+    player.locator('button[data-a="reset"]').click()  # back to step 1 (the kernel's reset)
+    page.wait_for_function(
+        "(r) => r.querySelector('.wfp-pos').textContent.startsWith('step 1 of')",
+        arg=player.element_handle(),
+        timeout=STEP_MS,
+    )
+    player.locator(".wfp-chk input").check()
+    ask = player.locator('.wfp-quiz button[data-p="PERMIT"]')
+    ask.wait_for(timeout=STEP_MS)
+    assert player.locator(".wfp-ev.wfp-cur").text_content().endswith("?")  # verdict hidden
+    ask.click()
+    page.wait_for_function(
+        "(r) => /^score [01] \\/ 1$/.test(r.querySelector('.wfp-score').textContent)",
+        arg=player.element_handle(),
+        timeout=STEP_MS,
+    )
+    assert player.locator(".wfp-quiz .wfp-fb").count() == 1  # right or not, and what happened
+    assert not player.locator(".wfp-ev.wfp-cur").text_content().endswith("?")  # revealed
+
+
 def player_step(page: Any) -> str:
     """Press ▶▶ on the first player; the new step label once the kernel has sent the frame."""
     player = page.locator(".wfp-player").first
@@ -262,8 +302,8 @@ FIXED = ["notebooks/00_tour.ipynb", "notebooks/06_tcp_connection.ipynb"]
 def tutorials(choice: str | None, day: int) -> list[str]:
     """The tutorials the suite runs in the browser.
 
-    Each starts a Pyodide kernel of its own (15 s on an idle two-core machine, over a minute
-    on a busy one), so by default not all of them: :data:`FIXED` and one of the others in
+    Each starts a Pyodide kernel of its own (half a minute to over a minute on a shared
+    two-core machine), so by default not all of them: :data:`FIXED` and one of the others in
     turn, by the day (a different one each UTC day, every one within two weeks). ``choice``
     (``WFPSIM_SITE_TUTORIALS``): ``all``, or numbers / names separated by commas (``02,04``).
 
@@ -293,7 +333,8 @@ MUST_DRAW = {"notebooks/00_tour.ipynb", "notebooks/06_tcp_connection.ipynb"}
 
 @pytest.mark.parametrize("path", TUTORIALS)
 def test_tutorial_runs_in_the_browser_offline(student: Any, served: str, path: str) -> None:
-    """Every cell runs (numbered, no error), pictures are drawn as SVG, the player advances."""
+    """Every cell runs (numbered, no error), pictures are drawn as SVG, the player steps, plays
+    and asks in challenge mode."""
     context, blocked = student
     ARTIFACTS.mkdir(exist_ok=True)
     page = context.new_page()
@@ -315,6 +356,7 @@ def test_tutorial_runs_in_the_browser_offline(student: Any, served: str, path: s
             assert label.startswith("step 1 of "), label
             total = label.split(" of ")[1]
             assert player_step(page) == f"step 2 of {total}"
+            player_plays_and_challenges(page)
         page.screenshot(path=str(ARTIFACTS / f"site-{Path(path).stem}.png"))
         drawn = page.eval_on_selector_all(
             ".wfp-drawing[data-ms]", "(els) => els.map((e) => +e.dataset.ms)"
