@@ -37,6 +37,7 @@ from wfpsim.coercion import coerce
 from wfpsim.conditions import field_for
 from wfpsim.errors import CalloutNotFoundError, ConditionNotFoundError, InvalidParameterError
 from wfpsim.index import LayerIndex
+from wfpsim.modification import ClassifyContext
 from wfpsim.objects import Action, Filter, Sublayer
 from wfpsim.registry import CalloutRegisterFlag, Registration
 from wfpsim.trace import CalloutCall, Classification
@@ -212,6 +213,8 @@ class _Caller:
         self.in_fixed = in_fixed
         self.in_meta = in_meta
         self.layer_data = layer_data
+        #: ``classify_context``: what FwpsAcquireClassifyHandle0 takes (``wfpsim.modification``)
+        self.classify_context = ClassifyContext(layer_data)
         self.flow_contexts = flow_contexts or {}
 
     def registration(self, flt: Filter) -> Registration | None:
@@ -255,7 +258,15 @@ class _Caller:
             flt, sub.weight, reg.callout_id, engine.filter_context(flt.filter_id)
         )
         context = self.flow_contexts.get(reg.callout_id, 0)
-        args = (self.in_fixed, self.in_meta, self.layer_data, None, kfilter, context, out)
+        args = (
+            self.in_fixed,
+            self.in_meta,
+            self.layer_data,
+            self.classify_context,
+            kfilter,
+            context,
+            out,
+        )
         fault = self.contained(name, reg.classify, args)
         fault = fault or _bad_writes(out)
         if fault:

@@ -88,6 +88,8 @@ class ConnectRequest:
     remote_port: int
     modifier_filter_id: int = 0
     local_redirect_target_pid: int = 0
+    #: the version before the last ``FwpsApplyModifiedLayerData0`` (``wfpsim.modification``)
+    previous_version: ConnectRequest | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True)
@@ -97,3 +99,5 @@ class BindRequest:
     local_address: str
     local_port: int
     modifier_filter_id: int = 0
+    #: the version before the last ``FwpsApplyModifiedLayerData0`` (``wfpsim.modification``)
+    previous_version: BindRequest | None = field(default=None, repr=False, compare=False)
