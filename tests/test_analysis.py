@@ -378,3 +378,16 @@ def test_import_command_counts_equal_the_file(capsys: pytest.CaptureFixture[str]
         part = doc[kind]
         skipped = [s for s in doc["skipped"] if s["kind"] == kind]
         assert part["imported"] + len(skipped) == part["in_file"], kind
+
+
+def test_analyses_refuse_what_is_not_a_policy_with_a_wfp_error() -> None:
+    """lint, diff and explain_filter name the bad argument with FWP_E_INVALID_PARAMETER."""
+    from wfpsim.analysis.filters import explain_filter
+    from wfpsim.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="lint takes an Engine, got str"):
+        lint("policy.xml")  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match="after must be an Engine, got NoneType"):
+        diff(Engine(), None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match="got '7'"):
+        explain_filter(Engine(), "7")  # type: ignore[arg-type]

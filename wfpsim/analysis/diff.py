@@ -27,6 +27,7 @@ from typing import Any
 
 from wfpsim.catalog import layer
 from wfpsim.engine import Engine
+from wfpsim.errors import InvalidParameterError
 from wfpsim.objects import Callout, Filter, Provider, Sublayer
 
 #: The kinds of object a policy holds.
@@ -221,11 +222,13 @@ def diff(before: Engine, after: Engine) -> PolicyDiff:
     """Compare two engines (two dumps, two scenarios, or one machine before and after a change).
 
     Raises:
-        TypeError: either argument is not an :class:`~wfpsim.engine.Engine`.
+        InvalidParameterError: either argument is not an :class:`~wfpsim.engine.Engine`.
     """
     for what, engine in (("before", before), ("after", after)):
         if not isinstance(engine, Engine):
-            raise TypeError(f"diff: {what} must be an Engine, got {type(engine).__name__}")
+            raise InvalidParameterError(
+                f"diff: {what} must be an Engine, got {type(engine).__name__}"
+            )
     parts = {kind: _kind(before, after, kind) for kind in KINDS}
     return PolicyDiff(**parts)
 
