@@ -120,10 +120,9 @@ class FlowCounterDriver:
         """A new flow: make its record and associate it with the data layer's callout."""
         classify_out.action_type = FWP_ACTION_CONTINUE
         protocol = in_fixed_values.get("IP_PROTOCOL")
-        if protocol not in (TCP, UDP) or not in_meta_values.has("FLOW_HANDLE"):
-            return
         flow = in_meta_values.flow_handle
-        assert flow is not None
+        if protocol not in (TCP, UDP) or not in_meta_values.has("FLOW_HANDLE") or flow is None:
+            return
         remote = in_fixed_values["IP_REMOTE_ADDRESS"].uint32
         record = FlowBytes(
             flow,

@@ -139,9 +139,11 @@ class CloneReinjectDriver:
         """Let our own copies pass; clone, inject and absorb everything else."""
         if not classify_out.rights & FWPS_RIGHT_ACTION_WRITE:
             return
-        assert self.injection_handle is not None
+        handle = self.injection_handle
+        if handle is None:  # DriverEntry did not run (or DriverUnload did): leave the packet be
+            return
         if self.check_injection_state:
-            state = FwpsQueryPacketInjectionState0(self.injection_handle, layer_data)  # type: ignore[arg-type]
+            state = FwpsQueryPacketInjectionState0(handle, layer_data)  # type: ignore[arg-type]
             if state in (FWPS_PACKET_INJECTED_BY_SELF, FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF):
                 DbgPrint("%s: our own packet came back: let it go", self.name)
                 classify_out.action_type = FWP_ACTION_PERMIT  # a terminating filter: not CONTINUE
@@ -152,7 +154,7 @@ class CloneReinjectDriver:
             DbgPrint("%s: no copy (status 0x%08x): the packet goes on untouched", self.name, status)
             return
         status = FwpsInjectTransportSendAsync0(
-            self.injection_handle,
+            handle,
             None,
             in_meta_values.transport_endpoint_handle or 0,
             0,

@@ -44,8 +44,12 @@ def fields_text(step: Step) -> list[str]:
             lines.append(f"  [{f.index:>2}] {f.name} = FWP_EMPTY")
             continue
         shown = value.display()
-        if f.condition and "ADDRESS" in f.condition and value.type == DataType.UINT32:
-            assert isinstance(value.data, int)
+        if (
+            f.condition
+            and "ADDRESS" in f.condition
+            and value.type == DataType.UINT32
+            and isinstance(value.data, int)
+        ):
             shown = f"{value.data:#010x} ({display_field(f.condition, value)})"
         elif value.type in (DataType.UINT16, DataType.UINT8) and isinstance(value.data, int):
             shown = f"{value.data} ({value.data:#x})"

@@ -110,8 +110,7 @@ def packets(journeys: Iterable[Journey]) -> list[Frame]:
 
 
 def _frame(group: Sequence[Step], journey: int) -> Frame:
-    data = next(s.packet for s in reversed(group) if _is_ip(s.packet))
-    assert data is not None
+    data = next(s.packet for s in reversed(group) if s.packet is not None and _is_ip(s.packet))
     copy = group[-1].injection
     injected = copy.describe() if copy is not None else ""
     return Frame(data, tuple(s.layer for s in group), _fate(group), journey, injected)
