@@ -2,11 +2,14 @@
 
 ``scripts/site`` builds ``site/`` once (it skips the build while the inputs' hash is unchanged);
 a small HTTP server serves it on 127.0.0.1; Chromium (the OS's ``/usr/bin/chromium``, driven by
-Playwright, tests/browser_helpers.py; a fresh context per test) has every request that leaves loopback aborted. For ``00_tour`` and
-``06_tcp_connection``: open, run all cells, then check that every code cell got an execution
-count (a kernel that failed to load hangs at ``[*]`` without any error), that no cell shows an
-error, that the pictures are SVG drawn in the page, that the player advances; then one
-exercise's ``check(...)`` runs. Screenshots go to ``test-artifacts/``.
+Playwright: tests/browser_helpers.py) gets a fresh context per test, with every request that
+leaves loopback aborted. For ``00_tour``, ``06_tcp_connection`` and one other tutorial in turn
+(:func:`tutorials`; ``WFPSIM_SITE_TUTORIALS=all`` runs every one): open, run all cells, then
+check that every code cell got an execution count (a kernel that failed to load hangs at ``[*]``
+without any error), that no cell shows an error, that the pictures are SVG drawn in the page,
+that the player steps, plays and asks in challenge mode; then exercise 01's ``check(...)``
+gives the command line's feedback, and passes once ``student.py`` is edited in the page.
+Screenshots go to ``test-artifacts/``.
 """
 
 from __future__ import annotations
