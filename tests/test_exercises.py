@@ -397,3 +397,17 @@ def test_ex02_each_case_has_its_own_feedback(tmp_path: Path) -> None:
 
     public = load_module(by_id("ex02").checks_path, "ex02_hints")
     assert "none decided" not in public.HINTS["e"] and "NONE" not in public.HINTS["e"]
+
+
+def test_exercise_toml_keys_are_checked_by_name(tmp_path: Path) -> None:
+    """An unknown key and a missing key in exercise.toml are each named, with what is valid."""
+    from wfpsim.exercise.finding import _load_meta
+
+    (tmp_path / "exercise.toml").write_text(
+        'title = "t"\nkind = "k"\ntopics = []\nfollows = "00_tour"\ntitel = "typo"\n'
+    )
+    with pytest.raises(InvalidParameterError, match=r"unknown key\(s\) 'titel'.*valid keys"):
+        _load_meta(tmp_path, "ex99")
+    (tmp_path / "exercise.toml").write_text('title = "t"\nkind = "k"\n')
+    with pytest.raises(InvalidParameterError, match=r"missing key\(s\) 'follows', 'topics'"):
+        _load_meta(tmp_path, "ex99")

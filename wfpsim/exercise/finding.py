@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wfpsim.checking import check_keys
 from wfpsim.errors import InvalidParameterError, NotFoundError
 
 ENV_ROOT = "WFPSIM_EXERCISES"
@@ -102,11 +103,12 @@ def _load_meta(folder: Path, ex_id: str) -> Exercise:
         meta = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise InvalidParameterError(f"{path}: not valid TOML: {err}") from None
-    unknown, missing = set(meta) - META_KEYS, META_KEYS - {"summary"} - set(meta)
-    if unknown or missing:
+    check_keys(meta, META_KEYS, str(path))
+    missing = META_KEYS - {"summary"} - set(meta)
+    if missing:
         raise InvalidParameterError(
-            f"{path}: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}; valid: "
-            + ", ".join(sorted(META_KEYS))
+            f"{path}: missing key(s) {', '.join(map(repr, sorted(missing)))}; an exercise.toml "
+            f"has {', '.join(sorted(META_KEYS))} (summary is optional)"
         )
     topics = tuple(str(t) for t in meta["topics"])
     title, kind, follows = (str(meta[k]) for k in ("title", "kind", "follows"))
