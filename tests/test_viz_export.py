@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_helpers import chromium
 
 from wfpsim import Condition, Engine, Filter
 from wfpsim.errors import InvalidParameterError
@@ -21,15 +22,6 @@ pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graph
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -109,13 +101,9 @@ def test_animate_command_explains_bad_traffic_numbers(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
+    """Headless Chromium, launched as every browser test does (tests/browser_helpers.py)."""
+    with chromium() as launched:
+        yield launched
 
 
 def open_page(browser: Any, url: str) -> tuple[Any, list[str]]:
