@@ -151,6 +151,12 @@ class MetaValues:
     icmp_id_and_sequence: int | None = None
     parent_endpoint_handle: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: ``redirectRecords`` (``REDIRECT_RECORD_HANDLE``): pass to FwpsQueryConnectionRedirectState0
+    redirect_records: Any = None
+    #: ``originalDestination`` (``ORIGINAL_DESTINATION``): (address, port) before redirection
+    original_destination: tuple[str, int] | None = None
+    #: ``localRedirectTargetPID`` (``LOCAL_REDIRECT_TARGET_PID``)
+    local_redirect_target_pid: int | None = None
 
     def has(self, name_or_bit: str | int) -> bool:
         """``FWPS_IS_METADATA_FIELD_PRESENT``: by bit or by name (``"FLOW_HANDLE"``)."""

@@ -239,6 +239,46 @@ FWPS_PACKET_INJECTION_STATE_MAX = PacketInjectionState.INJECTION_STATE_MAX
 # --- end of packet injection --------------------------------------------------------------------
 
 
+# --- redirection (fwpsk.h, mstcpip.h, winsock2.h; wfpsim.redirection) ---------------------------
+class ConnectionRedirectState(enum.IntEnum):
+    """``FWPS_CONNECTION_REDIRECT_STATE``: what ``FwpsQueryConnectionRedirectState0`` returns.
+
+    >>> int(FWPS_CONNECTION_REDIRECTED_BY_SELF), ConnectionRedirectState(3).fwp_name
+    (1, 'FWPS_CONNECTION_PREVIOUSLY_REDIRECTED_BY_SELF')
+    """
+
+    NOT_REDIRECTED = 0
+    REDIRECTED_BY_SELF = 1
+    REDIRECTED_BY_OTHER = 2
+    PREVIOUSLY_REDIRECTED_BY_SELF = 3
+    REDIRECT_STATE_MAX = 4
+
+    @property
+    def fwp_name(self) -> str:
+        """The SDK name: ``FWPS_CONNECTION_REDIRECTED_BY_SELF``."""
+        return f"FWPS_CONNECTION_{self.name}"
+
+
+FWPS_CONNECTION_NOT_REDIRECTED = ConnectionRedirectState.NOT_REDIRECTED
+FWPS_CONNECTION_REDIRECTED_BY_SELF = ConnectionRedirectState.REDIRECTED_BY_SELF
+FWPS_CONNECTION_REDIRECTED_BY_OTHER = ConnectionRedirectState.REDIRECTED_BY_OTHER
+FWPS_CONNECTION_PREVIOUSLY_REDIRECTED_BY_SELF = (
+    ConnectionRedirectState.PREVIOUSLY_REDIRECTED_BY_SELF
+)
+FWPS_CONNECTION_REDIRECT_STATE_MAX = ConnectionRedirectState.REDIRECT_STATE_MAX
+#: mstcpip.h: ``_WSAIOW(IOC_VENDOR, 220)``, ``221`` and ``222`` (IOC_IN 0x80000000 | IOC_VENDOR
+#: 0x18000000 | code)
+SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS = 0x980000DC
+SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT = 0x980000DD
+SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS = 0x980000DE
+#: winsock2.h / winerror.h: what ``WSAIoctl`` returns on failure and the errors it reports
+SOCKET_ERROR = -1
+WSAEFAULT = 10014
+WSAEINVAL = 10022
+WSAENOTSOCK = 10038
+# --- end of redirection -------------------------------------------------------------------------
+
+
 def FWPS_IS_METADATA_FIELD_PRESENT(meta_values: Any, bit: int) -> bool:
     """The fwpsk.h macro: ``(currentMetadataValues & bit) == bit``.
 

@@ -74,6 +74,9 @@ WRITABLE = {
         "remote_address",
         "remote_port",
         "local_redirect_target_pid",
+        "local_redirect_handle",
+        "local_redirect_context",
+        "local_redirect_context_size",
     ),
     "BindRequest": ("local_address", "local_port"),
 }

@@ -330,6 +330,7 @@ TRAFFIC = Table(
                 "log": OneOf((Str(), ListOf(Str()))),
                 "faults": ListOf(Str()),
                 "injections": Int(0, 0xFFFF),
+                "redirects": Int(0, 0xFFFF),
             }
         ),
     },

@@ -16,7 +16,9 @@ package = "S-1-15-2-1-2-3-4-5-6-7"      # optional: an AppContainer package SID 
 listening = true                        # does the receiving side listen (default true)
 payload = ["GET / HTTP/1.1"]            # each one a send by the opener
 expect = { verdict = "PERMIT" }         # optional: verdict, decided_at, decided_by, layers, log,
-                                        # faults (texts; [] for none), injections (a count)
+                                        # faults (texts; [] for none), injections and
+                                        # redirects (counts of injections / bind and connect
+                                        # redirections made, loops refused included)
 ```
 """
 
@@ -51,6 +53,7 @@ TRAFFIC_EXPECT_KEYS = {
     "log",
     "faults",
     "injections",
+    "redirects",
 }
 DRIVER_KEYS = {"load", "name"}
 KINDS = ("tcp", "udp", "icmp")
@@ -178,7 +181,7 @@ def check_traffic(journey_json: Mapping[str, Any], expect: Mapping[str, Any]) ->
             if lacking or (not want and have):
                 failures.append(f"expected faults mentioning {list(want)!r}, got {have!r}")
             continue
-        if key == "injections":  # how many packet injections callouts made
+        if key in ("injections", "redirects"):  # how many injections / redirections were made
             have = len(have)
         if key == "layers":
             want = [str(w).removeprefix("FWPM_LAYER_") for w in want]

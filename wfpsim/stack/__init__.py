@@ -20,6 +20,7 @@ from wfpsim.stack.events import EventLog, to_netsh_xml
 from wfpsim.stack.host import DEFAULT_APP, DEFAULT_USER, App, check_package, parse_endpoint
 from wfpsim.stack.journey import Journey, Step, Verdict
 from wfpsim.stack.protocols import DatagramConversation, TcpConversation
+from wfpsim.stack.proxy import close_upstream, relay, serve
 
 if TYPE_CHECKING:
     from wfpsim.engine import Engine
@@ -119,6 +120,7 @@ class Stack:
         self.journeys.append(journey)
         with self._current(journey):
             conv.open()
+            serve(conv)  # a connection redirected to a local proxy: the proxy connects onward
         return conv
 
     def run(
@@ -146,7 +148,9 @@ class Stack:
                 if conv.failed and kind == "tcp":
                     break
                 conv.send(item)  # type: ignore[attr-defined]
+                relay(conv, item)
             conv.close()  # type: ignore[attr-defined]
+            close_upstream(conv)
         return conv.journey
 
     def _current(self, journey: Journey) -> _LogCapture:

@@ -24,7 +24,7 @@ from wfpsim.stack.core import (
     Crossing,
     Endpoint,
 )
-from wfpsim.stack.host import HOST_ADDRESS, LOOPBACK_ADDRESS, Address, App
+from wfpsim.stack.host import HOST_ADDRESS, LOOPBACK_ADDRESS, Address
 from wfpsim.stack.journey import Journey, Step
 from wfpsim.stack.layerdata import (
     BindRequest,
@@ -32,6 +32,12 @@ from wfpsim.stack.layerdata import (
     NetBufferList,
 )
 from wfpsim.stack.packets import ICMPHeader, Packet, Protocol
+from wfpsim.stack.redirect import (
+    ConnectionRedirect,
+    bind_redirected,
+    connect_redirected,
+    mark_proxy,
+)
 from wfpsim.stack.reinject import Reinjector
 
 #: The IP protocol of each conversation kind (ICMP echo over IPv6 is ICMPv6, 58).
@@ -60,6 +66,8 @@ class Conversation:
         self.closed = False
         #: injected packets this conversation carries (``wfpsim.stack.reinject``)
         self.reinjector = Reinjector(self)
+        #: redirect records, original destination, proxy hops (``wfpsim.stack.redirect``)
+        self.redirect = ConnectionRedirect()
 
     # -- crossing helpers ---------------------------------------------------------------
     def peer_of(self, ep: Endpoint) -> Endpoint:
@@ -71,6 +79,8 @@ class Conversation:
         side = (
             "" if not (self.a.local and self.b.local) else ("client" if ep is self.a else "server")
         )
+        side = self.redirect.label or side
+        mark_proxy(self, base, kw)
         kw.setdefault("protocol", self.protocol)
         return Crossing(
             base,
@@ -189,11 +199,11 @@ class Conversation:
         ep.handle = self.core.engine.flow_table.next_handle()
         req = BindRequest(ep.addr.ip, ep.addr.port)
         x = self.crossing("ALE_BIND_REDIRECT", ep, "bind()", FWP_DIRECTION_OUTBOUND, layer_data=req)
-        if not self.redirect_let_through(self.step(x, setup), x):
+        step = self.step(x, setup)
+        if not self.redirect_let_through(step, x):
             return False
         if (req.local_address, req.local_port) != (ep.addr.ip, ep.addr.port):
-            ep.addr = Address(req.local_address, req.local_port)
-            self.journey.notes.append(f"bind redirected to {ep.addr}")
+            bind_redirected(self, ep, req, step)
         flags = FLAG_IS_WILDCARD_BIND if wildcard or stack_port else 0
         unset = ("IP_LOCAL_ADDRESS", "IP_LOCAL_ADDRESS_TYPE") if ep.addr.is_wildcard else ()
         x = self.crossing(
@@ -217,28 +227,36 @@ class Conversation:
         """CONNECT_REDIRECT then AUTH_CONNECT (TCP: no packet yet; others: the first one)."""
         peer = self.peer_of(ep)
         req = ConnectRequest(ep.addr.ip, ep.addr.port, peer.addr.ip, peer.addr.port)
+        view = self.redirect.view()
         x = self.crossing(
-            "ALE_CONNECT_REDIRECT", ep, "connect()", FWP_DIRECTION_OUTBOUND, layer_data=req
+            "ALE_CONNECT_REDIRECT",
+            ep,
+            "connect()",
+            FWP_DIRECTION_OUTBOUND,
+            layer_data=req,
+            redirect=view,
         )
-        if not self.redirect_let_through(self.step(x), x):
+        step = self.step(x)
+        if not self.redirect_let_through(step, x):
             return False
         flags = 0
         if (req.remote_address, req.remote_port) != (peer.addr.ip, peer.addr.port):
-            self.journey.notes.append(
-                f"connect redirected from {peer.addr} to {req.remote_address}:{req.remote_port}"
-            )
-            peer.addr = Address(req.remote_address, req.remote_port)
+            if not connect_redirected(self, ep, peer, req, step):
+                return False
             flags = FLAG_IS_CONNECTION_REDIRECTED
-            if peer.addr.is_loopback and not peer.local:
-                # redirected to a local proxy: the other end now runs on this host
-                pid = req.local_redirect_target_pid or ep.app.pid
-                peer.local, peer.app = True, App(ep.app.path, ep.app.user, pid)
+            view = self.redirect.view()
         if not ep.handle:
             ep.handle = self.core.engine.flow_table.next_handle()
         ep.authorized = True
+        redirected = view if flags else None
         if pkt is None:
             x = self.crossing(
-                "ALE_AUTH_CONNECT", ep, "connect()", FWP_DIRECTION_OUTBOUND, flags=flags
+                "ALE_AUTH_CONNECT",
+                ep,
+                "connect()",
+                FWP_DIRECTION_OUTBOUND,
+                flags=flags,
+                redirect=redirected,
             )
         else:
             x = self.packet_crossing(
@@ -249,6 +267,7 @@ class Conversation:
                 pkt,
                 pkt.transport_offset,
                 flags=flags,
+                redirect=redirected,
             )
         step = self.step(x)
         if not self.let_through(step, x):

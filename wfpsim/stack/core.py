@@ -24,6 +24,7 @@ from wfpsim.ids import (
     REAUTHORIZE_REASONS,
 )
 from wfpsim.objects import Action
+from wfpsim.redirection import META_MEMBERS, RedirectView, redirect_metadata
 from wfpsim.stack.events import AUDIT_IDS, AUDIT_PACKET_DROP, AUDIT_VETO, EventLog, NetEvent
 from wfpsim.stack.host import ETHERNET, LOOPBACK, Address, App, address_type
 from wfpsim.stack.journey import InjectedCopy, Journey, Step
@@ -195,6 +196,8 @@ class Crossing:
     injection: InjectedCopy | None = None
     #: the packet the conversation carries, when ``packet`` is an injected copy of it
     origin: Packet | None = None
+    #: redirect records and original destination (``wfpsim.redirection.RedirectView``)
+    redirect: RedirectView | None = None
 
 
 class Core:
@@ -271,6 +274,8 @@ class Core:
             names = [n for n in names if n != "PACKET_DIRECTION"]
         if x.ep.parent_handle is None:
             names = [n for n in names if n != "PARENT_ENDPOINT_HANDLE"]
+        redirect = redirect_metadata(layer(short).family, x.redirect)
+        names += list(redirect)
         bits = sum(METADATA_FIELDS[n] for n in set(names))
         return MetaValues(
             current_metadata_values=bits,
@@ -286,6 +291,7 @@ class Core:
             parent_endpoint_handle=(
                 x.ep.parent_handle if "PARENT_ENDPOINT_HANDLE" in names else None
             ),
+            **{META_MEMBERS[name]: value for name, value in redirect.items()},
         )
 
     def cross(self, journey: Journey, x: Crossing, into_setup: bool = False) -> Step:

@@ -101,6 +101,42 @@ class InjectionEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class RedirectEvent:
+    """One redirection a journey saw (``wfpsim.redirection``): at which layer, by whom, from
+    where to where, the redirect state the connection had for that callout's handle before,
+    and what became of it (``"redirected"``, ``"bind redirected"``, or refused as a loop)."""
+
+    callout: str
+    layer: str
+    original: str
+    destination: str
+    target_pid: int = 0
+    state: str = ""
+    fate: str = "redirected"
+
+    def describe(self) -> str:
+        """``'proxy' at ALE_CONNECT_REDIRECT_V4: 1.2.3.4:80 -> 127.0.0.1:8080 (redirected)``."""
+        pid = f", pid {self.target_pid}" if self.target_pid else ""
+        was = f", was {self.state}" if self.state else ""
+        who = repr(self.callout) if self.callout else "a filter"
+        return (
+            f"{who} at {self.layer}: {self.original} -> {self.destination} ({self.fate}{pid}{was})"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"callout", "layer", "original", "destination", "target_pid", "state", "fate"}``."""
+        return {
+            "callout": self.callout,
+            "layer": self.layer,
+            "original": self.original,
+            "destination": self.destination,
+            "target_pid": self.target_pid,
+            "state": self.state,
+            "fate": self.fate,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One crossing of one layer."""
 
@@ -167,6 +203,8 @@ class Journey:
     injections: list[InjectionEvent] = field(default_factory=list)
     #: faults of callouts the stack found (an injection loop, a completionFn that raised)
     faults: list[str] = field(default_factory=list)
+    #: every bind or connect redirection made during the journey (``wfpsim.redirection``)
+    redirects: list[RedirectEvent] = field(default_factory=list)
 
     @property
     def result(self) -> str:
@@ -226,6 +264,7 @@ class Journey:
             "log": list(self.log),
             "injections": [i.to_json() for i in self.injections],
             "faults": list(self.faults),
+            "redirects": [r.to_json() for r in self.redirects],
         }
 
     def save_pcap(self, path: str | os.PathLike[str]) -> Path:
@@ -263,5 +302,6 @@ class Journey:
             f"  injection: {i.callout or 'a driver'!r} {i.function} at {i.layer}: {i.fate}"
             for i in self.injections
         ]
+        lines += [f"  redirect: {r.describe()}" for r in self.redirects]
         lines += [f"  FAULT: {f}" for f in self.faults]
         return "\n".join(lines)

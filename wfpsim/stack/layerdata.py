@@ -80,7 +80,17 @@ class StreamCalloutIoPacket:
 
 @dataclass(slots=True)
 class ConnectRequest:
-    """``FWPS_CONNECT_REQUEST0``: a connect-redirect callout may change the remote end."""
+    """``FWPS_CONNECT_REQUEST0``: a connect-redirect callout may change the remote end.
+
+    ``localAddressAndPort`` / ``remoteAddressAndPort`` are split into address and port. To send
+    the connection to a local proxy a callout also sets ``local_redirect_target_pid`` (the
+    proxy's process id: "must be set for loopback redirect changes to be accepted"),
+    ``local_redirect_handle`` (from ``FwpsRedirectHandleCreate0``) and
+    ``local_redirect_context`` / ``local_redirect_context_size`` (what the proxy reads with
+    ``SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT``: usually the original destination); see
+    :mod:`wfpsim.redirection`. Microsoft: changing the local end here "is not supported" (use
+    bind redirection) — the stack ignores it.
+    """
 
     local_address: str
     local_port: int
@@ -88,16 +98,25 @@ class ConnectRequest:
     remote_port: int
     modifier_filter_id: int = 0
     local_redirect_target_pid: int = 0
+    port_reservation_token: int = 0
+    local_redirect_handle: Any = None
+    local_redirect_context: Any = None
+    local_redirect_context_size: int = 0
     #: the version before the last ``FwpsApplyModifiedLayerData0`` (``wfpsim.modification``)
     previous_version: ConnectRequest | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True)
 class BindRequest:
-    """``FWPS_BIND_REQUEST0``: a bind-redirect callout may change the local end."""
+    """``FWPS_BIND_REQUEST0``: a bind-redirect callout may change the local end.
+
+    The change applies to the socket: every connection it makes leaves from the new address
+    and port ("changes at bind layers affect all connections that are using that socket").
+    """
 
     local_address: str
     local_port: int
     modifier_filter_id: int = 0
+    port_reservation_token: int = 0
     #: the version before the last ``FwpsApplyModifiedLayerData0`` (``wfpsim.modification``)
     previous_version: BindRequest | None = field(default=None, repr=False, compare=False)
