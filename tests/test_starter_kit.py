@@ -104,6 +104,7 @@ def test_builtin_scenario_json(capsys: pytest.CaptureFixture[str]) -> None:
         "log",
         "injections",
         "faults",
+        "redirects",
     }
     assert (t0["verdict"], t0["decided_at"], t0["decided_by"]) == (
         "BLOCK",
