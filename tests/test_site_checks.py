@@ -110,9 +110,21 @@ def parts(report: str) -> dict[str, Any]:
     return {"header": header, "problem": problem, "checks": checks, "total": "\n".join(rest)}
 
 
+#: The temporary copy each check runs in (wfpsim.exercise.isolation): a new name every run.
+_COPY = re.compile(r"\S*wfpsim-check-[^/\s]+")
+
+
 def differences(page: str, cli: str) -> list[str]:
-    """How the page's report differs from the command line's, part by part and check by check."""
-    mine, theirs = parts(page), parts(cli)
+    """How the page's report differs from the command line's, part by part and check by check.
+
+    >>> differences("x\\n  [pass] a\\n1 of 1", "x\\n  [pass] a\\n1 of 1")
+    []
+    >>> differences("x /tmp/wfpsim-check-a1/f", "x /tmp/wfpsim-check-b2/f")  # the copy's name
+    []
+    >>> differences("x\\n  [pass] a\\n1 of 1", "x\\n  [FAIL] a\\n0 of 1")[0]
+    "total: page '1 of 1' / command line '0 of 1'"
+    """
+    mine, theirs = parts(_COPY.sub("<copy>", page)), parts(_COPY.sub("<copy>", cli))
     found = [
         f"{key}: page {mine[key]!r} / command line {theirs[key]!r}"
         for key in ("header", "problem", "total")
