@@ -106,4 +106,5 @@ def check_case_g(m: ModuleType) -> None:
 def reveal(m: ModuleType) -> str:
     """The engine's trace of every case (shown once every check passes)."""
     result: RunResult = run(POLICY)
-    return "What the engine did (also: wfpsim run policy.toml)\n\n" + report_text(result)
+    text = report_text(result).replace(str(POLICY), POLICY.name)  # not the grader's temporary copy
+    return "What the engine did (also: wfpsim run policy.toml)\n\n" + text

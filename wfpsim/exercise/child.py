@@ -13,8 +13,12 @@ checks, deletes the hidden checks' temporary file, and takes a fingerprint of th
 engine and the builtins. After every check the fingerprint is compared: a file that replaced a
 function of the checker or the engine fails every check from there on.
 
-Modes: ``check`` (run the checks on the student's module), ``data`` (only read the plain values the
-checks judge, ``STUDENT_DATA``) and ``judge`` (run the checks on such values, no student code).
+Modes: ``host`` (the student's process of a judged run: :mod:`wfpsim.exercise.host`), ``judge``
+(the checks, in a process where no student code runs: :mod:`wfpsim.exercise.judge`), and the
+one-process modes the browser classroom and ``ISOLATION = "same-process"`` exercises use:
+``check`` (run the checks on the student's module, guarded by the fingerprint), ``data`` (only read
+the plain values the checks judge, ``STUDENT_DATA``) and ``answers`` (run the checks on such
+values, no student code).
 """
 
 from __future__ import annotations
@@ -81,6 +85,14 @@ def _limit(memory_mb: int, cpu_seconds: int) -> None:
         resource.setrlimit(which, (ceiling, ceiling))
 
 
+def _foreign(real: str) -> bool:
+    """``real`` is another process's entry in /proc (its files, its memory)."""
+    if not real.startswith("/proc/"):
+        return False
+    part = real.split("/")[2]
+    return part.isdigit() and int(part) != os.getpid()
+
+
 def _guard(protected: list[str], strict: list[bool]) -> None:
     roots = tuple(os.path.realpath(p) for p in protected)
 
@@ -92,7 +104,7 @@ def _guard(protected: list[str], strict: list[bool]) -> None:
         if event in _PATHS and args and isinstance(args[0], (str, bytes, os.PathLike)):
             path = os.fsdecode(args[0])
             real = os.path.realpath(path)
-            if any(real == r or real.startswith(r + os.sep) for r in roots):
+            if any(real == r or real.startswith(r + os.sep) for r in roots) or _foreign(real):
                 raise PermissionError(f"the grader does not let a graded file read {path}")
 
     sys.addaudithook(hook)
@@ -219,21 +231,32 @@ def main() -> None:
     """Serve one request (see the module docstring); every answer goes to the result pipe."""
     global _out, _token
     request = json.loads(sys.stdin.read())
-    _out = int(request.pop("result_fd"))
-    _token = str(request.pop("token"))
     strict = [False]
     request["_strict"] = strict
     _limit(int(request["memory_mb"]), int(request["cpu_seconds"]))
-    _guard(list(request["protected"]), strict)
     variants.use_seed(request.get("seed"))
+    if request["mode"] == "host":  # the student's process: no result pipe, no checks
+        from wfpsim.exercise.host import serve
+
+        _guard(list(request["protected"]), strict)
+        serve(request, strict)
+        os._exit(0)
+    _out = int(request.pop("result_fd"))
+    _token = str(request.pop("token"))
+    if request["mode"] != "judge":  # the judge runs no student code
+        _guard(list(request["protected"]), strict)
     path = Path(request["student"]) if request.get("student") else Path("student.py")
     sink = io.StringIO()
     with redirect_stdout(sink), redirect_stderr(sink):  # prints would bury the feedback
         if request["mode"] == "data":
             _read_data(request, path)
-        elif request["mode"] == "judge":
+        elif request["mode"] == "answers":
             answers = {k: from_plain(v) for k, v in request["data"].items()}
             _run_checks(request, types.SimpleNamespace(**answers), path, fresh=False)
+        elif request["mode"] == "judge":
+            from wfpsim.exercise.judge import judge
+
+            judge(request, send)
         else:
             _run_checks(request, None, path, fresh=True)
     send("done", True)

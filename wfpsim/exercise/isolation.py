@@ -1,20 +1,33 @@
-"""Running a student's file apart from the checks: its own process, a copy, a time limit.
+"""Running a student's file apart from the checks: two processes, copies, a time limit.
 
-:func:`run_checks` copies the exercise folder (never ``solutions/`` or ``hidden/``) into a
-temporary folder, puts the file to check there as ``student.py`` and starts
-:mod:`wfpsim.exercise.child` on it with a time limit, memory and CPU limits, and the instructors'
-folders (and the other submissions) out of reach. The results come back as JSON lines on a pipe of
-their own, check by check, so a file that exits, is killed, hangs or runs out of memory fails with
-a message that says so — every check it did not finish fails, never passes.
+:func:`run_checks` copies the exercise folder (never ``solutions/`` or ``hidden/``) twice into a
+temporary folder and starts two processes (:mod:`wfpsim.exercise.processes`):
 
-Exercises whose checks read only answers (``STUDENT_DATA`` in ``checks.py``) run in two processes:
-one loads the student's file and hands back those values as plain data, the other judges them and
-never runs the student's code.
+* the **student's process** (:mod:`wfpsim.exercise.host`), in the copy that holds the file to
+  check as ``student.py``, with memory, CPU-time and file-size limits and an audit hook that keeps
+  the instructors' folders, the other submissions and the judge's copy out of reach;
+* the **judge** (:mod:`wfpsim.exercise.judge`), in the copy without the student's file, which
+  loads the checks (and the hidden checks) and runs them — the engine, the stack, every trace and
+  every verdict live there. The student's code never runs in it: the checks see the student's
+  module through a channel (:mod:`wfpsim.exercise.bridge`), which copies values over and forwards
+  calls, so the student's process only ever *answers* (a policy's filters, a callout's writes to
+  ``classify_out``, the kernel calls it makes, a prediction) and the judge decides.
+
+The results come back from the judge as JSON lines on a pipe only it holds, check by check, so a
+student's file that exits, is killed, hangs or runs out of memory fails with a message that says
+so — every check it did not finish fails, never passes — and nothing the student's process does
+to itself (a patched checker, a forged result, a replaced engine function) reaches a verdict.
+
+An exercise whose checks cannot work through the channel yet says ``ISOLATION = "same-process"``
+in ``checks.py``: it is checked in one process (:mod:`wfpsim.exercise.child`'s ``check`` mode),
+where a fingerprint of the checker and the engine, taken before the student's file runs and
+compared after each check, is what protects the verdict.
 
 In the browser classroom (Pyodide, ``sys.platform == "emscripten"``) no process can be started:
-there the same request runs in the page's own interpreter (:func:`_in_page`), on the same
-temporary copy, with the same feedback — without the time, memory and file limits, which only a
-process of its own can give (the student's browser is the student's own machine).
+there the same request runs in the page's own interpreter (:func:`~wfpsim.exercise.processes.
+in_page`), one-process mode, on the same temporary copy, with the same feedback — without the
+time, memory and file limits and without the judge's boundary, which only processes of their own
+can give (the student's browser is the student's own machine).
 
 What this is not: a security sandbox. A file written to attack the grading machine (not the
 grade) runs with the grader's user rights; for that, grade in a container (otter's Docker mode,
@@ -23,13 +36,7 @@ see ``INSTRUCTORS.md``).
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import selectors
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,16 +45,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from wfpsim.errors import NotFoundError
+from wfpsim.errors import InvalidParameterError, NotFoundError
 from wfpsim.exercise.checking import Check, CheckReport, checks_of, load_module
 from wfpsim.exercise.finding import Exercise
+from wfpsim.exercise.processes import Run, spawn, spawn_pair
 
 #: Seconds one file may take for all the checks of one exercise.
 DEFAULT_TIMEOUT = 30.0
 #: Address space (MiB) the checking process may use.
 DEFAULT_MEMORY_MB = 1024
-_LAUNCH = "from wfpsim.exercise.child import main; main()"
-_KEEP = 4096  # bytes of the student's own output kept for the feedback
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,8 @@ class Listing:
 
     checks: tuple[Check, ...]
     student_data: tuple[str, ...]
+    #: ``"judge"`` (the default: two processes) or ``"same-process"`` (``ISOLATION`` in checks.py)
+    isolation: str = "judge"
 
     @property
     def points(self) -> int:
@@ -70,7 +78,12 @@ def _listing(checks_path: Path, hidden_path: Path | None, mtimes: tuple[float, .
     if hidden_path is not None:
         found += checks_of(load_module(hidden_path, "listing_hidden"), True)
     data = tuple(str(n) for n in getattr(public, "STUDENT_DATA", ()))
-    return Listing(tuple(found), data)
+    isolation = str(getattr(public, "ISOLATION", "judge"))
+    if isolation not in ("judge", "same-process"):
+        raise InvalidParameterError(
+            f"{checks_path}: ISOLATION = {isolation!r}; valid: 'judge', 'same-process'"
+        )
+    return Listing(tuple(found), data, isolation)
 
 
 def listing(ex: Exercise, hidden: bool) -> Listing:
@@ -89,155 +102,15 @@ def listing(ex: Exercise, hidden: bool) -> Listing:
     return _listing(ex.checks_path, ex.hidden_path if hidden else None, mtimes)
 
 
-@dataclass(frozen=True, slots=True)
-class _Run:
-    messages: list[dict[str, Any]]
-    problem: str
-    output: bytes
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-
-
-def _in_page(request: dict[str, Any], cwd: Path) -> _Run:
-    """Pyodide runs no processes: serve ``request`` as the child would, in this interpreter."""
-    import io
-    from contextlib import redirect_stderr, redirect_stdout
-    from types import SimpleNamespace
-
-    from wfpsim.exercise import child, variants
-    from wfpsim.exercise.plain import from_plain
-
-    request = {**request, "_strict": [False]}
-    path = Path(request["student"])
-    before, old_env, old_out = os.getcwd(), os.environ.get("WFPSIM_EXERCISES"), child._out
-    with tempfile.TemporaryFile() as results:
-        child._out = results.fileno()
-        os.environ["WFPSIM_EXERCISES"] = str(cwd.parent)
-        os.chdir(cwd)
-        variants.use_seed(request.get("seed"))
-        sink = io.StringIO()
-        try:
-            with redirect_stdout(sink), redirect_stderr(sink):
-                if request["mode"] == "data":
-                    child._read_data(request, path)
-                elif request["mode"] == "judge":
-                    answers = {k: from_plain(v) for k, v in request["data"].items()}
-                    child._run_checks(request, SimpleNamespace(**answers), path, fresh=False)
-                else:
-                    child._run_checks(request, None, path, fresh=True)
-        finally:
-            child._out = old_out
-            variants.use_seed(None)
-            os.chdir(before)
-            if old_env is None:
-                os.environ.pop("WFPSIM_EXERCISES", None)
-            else:
-                os.environ["WFPSIM_EXERCISES"] = old_env
-        results.seek(0)
-        lines = results.read().decode("utf-8", "replace").splitlines()
-    messages = [json.loads(line) for line in lines if line.strip()]
-    return _Run(messages, "", sink.getvalue().encode()[:_KEEP])
-
-
-def _spawn(request: dict[str, Any], cwd: Path, timeout: float) -> _Run:
-    """Start the checking process, feed it ``request``, collect its result lines."""
-    if sys.platform == "emscripten":
-        return _in_page(request, cwd)
-    read_end, write_end = os.pipe()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WFPSIM_")}
-    env["WFPSIM_EXERCISES"] = str(cwd.parent)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONHASHSEED"] = "0"
-    here = str(Path(__file__).resolve().parents[2])  # the same wfpsim as the grader's
-    env["PYTHONPATH"] = os.pathsep.join([here, *filter(None, [env.get("PYTHONPATH")])])
-    token = secrets.token_hex(16)
-    request = {**request, "result_fd": write_end, "token": token}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _LAUNCH],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        cwd=cwd,
-        env=env,
-        pass_fds=(write_end,),
-        start_new_session=True,
-    )
-    os.close(write_end)
-    assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write(json.dumps(request).encode())
-    proc.stdin.close()
-    results, output, timed_out = bytearray(), bytearray(), False
-    deadline = time.monotonic() + timeout
-    with selectors.DefaultSelector() as sel:
-        sel.register(read_end, selectors.EVENT_READ, results)
-        sel.register(proc.stdout, selectors.EVENT_READ, output)
-        open_streams = 2
-        while open_streams:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                timed_out = True
-                break
-            for key, _ in sel.select(left):
-                chunk = os.read(key.fd, 65536)
-                if not chunk:
-                    sel.unregister(key.fileobj)
-                    open_streams -= 1
-                elif key.data is results or len(output) < _KEEP:
-                    key.data.extend(chunk)
-    if timed_out:
-        _kill(proc)
-    try:
-        code = proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        _kill(proc)
-        code = proc.wait()
-    os.close(read_end)
-    proc.stdout.close()
-    messages: list[dict[str, Any]] = []
-    done = False
-    for line in bytes(results).splitlines():
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(item, dict) and len(item) == 2 and item.pop("t", None) == token:
-            if "done" in item:
-                done = True
-                break  # anything after the end (an atexit hook, a thread) is not a result
-            messages.append(item)
-    problem = ""
-    if timed_out:
-        problem = f"your file did not finish in {timeout:g} s (an endless loop, or far too slow)."
-    elif code == -signal.SIGXCPU:
-        problem = "your file used up the CPU time the grader allows (an endless loop?)."
-    elif code < 0:
-        problem = f"your file ended the checking process with {_signal_name(-code)}."
-    elif not done and code == 1 and b"MemoryError" in output:
-        problem = "your file ran out of memory: the grader allows a limited amount."
-    elif not done:
-        problem = (
-            f"your file ended the checking process (exit status {code}) before the checks "
-            "finished: a graded file must not call os._exit, sys.exit or close the grader's "
-            "files."
-        )
-    return _Run(messages, problem, bytes(output))
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
-
-
 def _protected(ex: Exercise, extra: tuple[Path, ...]) -> list[str]:
     root = ex.folder.parent
     return [str(p.resolve()) for p in (root, *extra)]
+
+
+def _copy(ex: Exercise, base: Path) -> Path:
+    folder = base / "exercises" / ex.folder.name
+    shutil.copytree(ex.folder, folder, ignore=shutil.ignore_patterns("__pycache__", "student.py"))
+    return folder
 
 
 def run_checks(
@@ -251,7 +124,7 @@ def run_checks(
     seed: str | None = None,
     protect: tuple[Path, ...] = (),
 ) -> CheckReport:
-    """Check the file ``path`` against ``ex``'s checks in a separate process (module docstring).
+    """Check the file ``path`` against ``ex``'s checks in separate processes (module docstring).
 
     Args:
         ex: the exercise (from the instructors' tree, with ``hidden/`` when ``hidden``).
@@ -259,47 +132,67 @@ def run_checks(
         target: how the report names the file.
         hidden: also run the hidden checks.
         timeout: seconds for the whole run.
-        memory_mb: address space limit of the checking process.
+        memory_mb: address space limit of each checking process.
         seed: the student's variant (see :mod:`wfpsim.exercise.variants`).
         protect: more folders the student's file must not read (the other submissions).
     """
     found = listing(ex, hidden)
     with tempfile.TemporaryDirectory(prefix="wfpsim-check-") as tmp:
-        root = Path(tmp) / "exercises"
-        folder = root / ex.folder.name
-        shutil.copytree(ex.folder, folder, ignore=shutil.ignore_patterns("__pycache__"))
+        student_side, judge_side = Path(tmp) / "student", Path(tmp) / "judge"
+        folder = _copy(ex, student_side)
         shutil.copyfile(path, folder / "student.py")
         base = {
             "id": ex.id,
-            "checks": str(folder / "checks.py"),
             "student": str(folder / "student.py"),
             "hidden": None,
-            "protected": _protected(ex, protect),
             "memory_mb": memory_mb,
             "cpu_seconds": int(timeout) + 2,
             "seed": seed,
         }
+        protected = [*_protected(ex, protect), str(judge_side)]
+        if sys.platform == "emscripten" or found.isolation == "same-process":
+            if hidden:
+                base["hidden"] = _copy_hidden(ex, student_side)
+            run = _one_process(found, base, folder, protected, timeout)
+            return _report(ex, target, found, run)
+        judging = _copy(ex, judge_side)
         if hidden:
-            (root / "hidden").mkdir()
-            shutil.copyfile(ex.hidden_path, root / "hidden" / f"{ex.id}.py")
-            base["hidden"] = str(root / "hidden" / f"{ex.id}.py")
-        started = time.monotonic()
-        if found.student_data:
-            first = _spawn(
-                {**base, "mode": "data", "names": list(found.student_data)}, folder, timeout
-            )
-            data = next((m["data"] for m in first.messages if "data" in m), None)
-            if data is None:
-                return _report(ex, target, found, first)
-            (folder / "student.py").unlink()
-            left = max(timeout - (time.monotonic() - started), 5.0)
-            run = _spawn({**base, "mode": "judge", "data": data}, folder, left)
-        else:
-            run = _spawn({**base, "mode": "check"}, folder, timeout)
+            base["hidden"] = _copy_hidden(ex, judge_side)
+        student_request = {**base, "mode": "host", "protected": protected, "hidden": None}
+        judge_request = {**base, "mode": "judge", "checks": str(judging / "checks.py")}
+        run = spawn_pair(student_request, folder, judge_request, judging, timeout)
     return _report(ex, target, found, run)
 
 
-def _report(ex: Exercise, target: str, found: Listing, run: _Run) -> CheckReport:
+def _copy_hidden(ex: Exercise, base: Path) -> str:
+    (base / "exercises" / "hidden").mkdir()
+    copy = base / "exercises" / "hidden" / f"{ex.id}.py"
+    shutil.copyfile(ex.hidden_path, copy)
+    return str(copy)
+
+
+def _one_process(
+    found: Listing,
+    base: dict[str, Any],
+    folder: Path,
+    protected: list[str],
+    timeout: float,
+) -> Run:
+    """The checks in the student's own process (the browser; ``ISOLATION = "same-process"``)."""
+    base = {**base, "checks": str(folder / "checks.py"), "protected": protected}
+    started = time.monotonic()
+    if found.student_data:
+        first = spawn({**base, "mode": "data", "names": list(found.student_data)}, folder, timeout)
+        data = next((m["data"] for m in first.messages if "data" in m), None)
+        if data is None:
+            return first
+        (folder / "student.py").unlink()
+        left = max(timeout - (time.monotonic() - started), 5.0)
+        return spawn({**base, "mode": "answers", "data": data}, folder, left)
+    return spawn({**base, "mode": "check"}, folder, timeout)
+
+
+def _report(ex: Exercise, target: str, found: Listing, run: Run) -> CheckReport:
     problem = run.problem
     results: dict[tuple[str, bool], str] = {}
     reveal = ""
