@@ -3,9 +3,12 @@
 Hands the exercises out into a temporary folder per student (as ``wfpsim exercise handout``
 does), gives every third student the reference solutions, every third the untouched stubs and
 the rest a mix (solutions for even-numbered exercises), then runs ``wfpsim exercise grade
---hidden --jobs 2``. Prints the wall time, the CPU time of the checking processes and the files
-graded per second, and exits with status 1 if the target is missed: the whole class in under
-5 minutes. Run it on an otherwise idle two-core machine (``taskset -c 0,1`` to pin it):
+--hidden --jobs 2`` over every exercise found (new ones included), printing its progress every
+few files. Prints the wall time, the CPU time of the checking processes (the student's process
+and the judge of each file), the files graded per second and the load average before and after
+(figures taken on a busy machine say so), and exits with status 1 if the target is missed: the
+whole class in under 5 minutes. Run it on an otherwise idle two-core machine (``taskset -c 0,1``
+to pin it):
 
     .venv/bin/python benchmarks/bench_grading.py [--students 30] [--jobs 2]
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import resource
 import shutil
 import sys
@@ -47,7 +51,19 @@ def main() -> int:
         files = args.students * len(every)
         started = time.monotonic()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        grade(base, out, every, hidden=True, jobs=args.jobs, progress=lambda _text: None)
+        load_before = os.getloadavg()
+        print(f"grading {files} files ({', '.join(e.id for e in every)})", flush=True)
+        done = [0]
+
+        def progress(text: str) -> None:
+            if not text.startswith("["):  # a warning, not a file graded
+                return
+            done[0] += 1
+            if done[0] % max(1, files // 20) == 0 or done[0] == files:
+                elapsed = time.monotonic() - started
+                print(f"  {done[0]:4d}/{files} files  {elapsed:6.1f} s", flush=True)
+
+        grade(base, out, every, hidden=True, jobs=args.jobs, progress=progress)
         wall = time.monotonic() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -59,6 +75,11 @@ def main() -> int:
     print(f"  checking CPU  {cpu:7.1f} s   ({cpu / files:.2f} s per file)")
     print(f"  throughput    {files / wall:7.2f} files/s")
     print(f"  rows          {len(rows)} ({full} with every solution)")
+    load_after = os.getloadavg()
+    print(
+        f"  load average  {load_before[0]:.2f} before, {load_after[0]:.2f} after "
+        f"(1 min; {os.cpu_count()} CPUs)"
+    )
     return 0 if wall < TARGET_S and len(rows) == args.students else 1
 
 

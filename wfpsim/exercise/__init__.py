@@ -6,8 +6,9 @@ checks) and ``exercise.ipynb``. Reference solutions live apart in
 ``exercises/solutions/exNN_<slug>.py`` and hidden checks in ``exercises/hidden/exNN.py``, so a
 hand-out is the folder without those two (:func:`handout` writes one).
 
-:func:`check` runs the student's file in a process of its own, in a temporary copy of the
-exercise, under a time limit (:mod:`wfpsim.exercise.isolation`); :func:`grade` does it for a
+:func:`check` runs the student's file in a process of its own and the checks in a judge process
+the student's code never runs in, in temporary copies of the exercise, under a time limit
+(:mod:`wfpsim.exercise.isolation`); :func:`grade` does it for a
 class (:mod:`wfpsim.exercise.grading`). How checks are written: :mod:`wfpsim.exercise.checking`.
 Where ``exercises/`` is found: :mod:`wfpsim.exercise.finding`.
 
@@ -79,7 +80,8 @@ def check(
     """Run an exercise's checks against the student's file (or the reference solution).
 
     The file runs in a process of its own, in a temporary copy of the exercise without the
-    solutions and the hidden checks, for at most ``timeout`` seconds.
+    solutions and the hidden checks, for at most ``timeout`` seconds; the checks run in another
+    process, which never runs the student's code (:mod:`wfpsim.exercise.isolation`).
 
     Args:
         exercise_id: ``"ex03"`` (also ``3`` or the folder name).

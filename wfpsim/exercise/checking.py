@@ -1,16 +1,19 @@
 """Checks and their reports: the verdict (:class:`CheckFailed`), one result per check, points.
 
 A check is a function ``check_<name>(m)`` of a checks file, run in file order; ``m`` is the
-student's module (or, for an exercise whose checks read only answers, a namespace holding those
-answers), and the first docstring line says what the check looks at. It passes by returning and
-fails by raising :class:`CheckFailed` (use :func:`expect`) with feedback that says what is wrong,
-not what the answer is. Whatever else the student's code raises is reported in one line.
+student's module — in the grader, a stand-in for the module loaded in the student's own process
+(:mod:`wfpsim.exercise.judge`), in the browser the module itself — and the first docstring line
+says what the check looks at. It passes by returning and fails by raising :class:`CheckFailed`
+(use :func:`expect`) with feedback that says what is wrong, not what the answer is. Whatever else
+the student's code raises is reported in one line.
 
 A checks file may define:
 
 - ``POINTS = {"name": 3}``: a check worth more than the default 1 point;
 - ``STUDENT_DATA = ("PREDICTIONS", ...)``: the checks read only these plain values (answers, no
-  code), so they are judged in a process where the student's file never ran;
+  code); the browser classroom then judges them as data too (the grader always does);
+- ``ISOLATION = "same-process"``: run the checks in the student's process, guarded by a
+  fingerprint only (for checks that cannot work through the judge's channel; none here does);
 - ``reveal(m) -> str``: shown once every check passes.
 
 :class:`CheckFailed` is the checks' verdict, caught by the runner; it is not an engine error, so it
