@@ -41,7 +41,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import enum
-import inspect
 import ipaddress
 import json
 import os
@@ -52,9 +51,12 @@ from pathlib import PurePath
 from typing import Any
 
 from wfpsim.exercise.crossing import (
+    OPERATIONS,
     ChannelClosed,
+    Policy,
     class_name,
     describe_error,
+    method_names,
     rebuild_error,
     resolve_class,
     wfpsim_import,
@@ -81,27 +83,6 @@ MAX_ITEMS = 200_000
 #: The deepest nesting of calls between the two sides.
 MAX_DEPTH = 200
 
-_OPS: dict[str, Callable[..., Any]] = {
-    "len": len,
-    "bool": bool,
-    "str": str,
-    "repr": repr,
-    "int": int,
-    "float": float,
-    "index": lambda o: o.__index__(),
-    "hash": hash,
-    "iter": lambda o: list(o)[:MAX_ITEMS],
-    "getitem": lambda o, k: o[k],
-    "contains": lambda o, k: k in o,
-    "eq": lambda o, x: o == x,
-    "ne": lambda o, x: o != x,
-    "lt": lambda o, x: o < x,
-    "le": lambda o, x: o <= x,
-    "gt": lambda o, x: o > x,
-    "ge": lambda o, x: o >= x,
-    "enter": lambda o: o.__enter__(),
-    "exit": lambda o, *a: o.__exit__(*a),
-}
 _TAGS: dict[type, str] = {list: "list", tuple: "tuple", set: "set", frozenset: "fset"}
 _IP_TYPES = (
     ipaddress.IPv4Address,
@@ -117,42 +98,6 @@ def _frozen_value(value: Any) -> bool:
     cls = type(value)
     params = getattr(cls, "__dataclass_params__", None)
     return bool(params is not None and params.frozen and wfpsim_module(cls.__module__))
-
-
-def _method_names(cls: type) -> list[str]:
-    names = []
-    for name in dir(cls):
-        if name.startswith("_"):
-            continue
-        member = inspect.getattr_static(cls, name, None)
-        if isinstance(member, (types.FunctionType, staticmethod, classmethod)):
-            names.append(name)
-    return names
-
-
-class Policy:
-    """What one side serves the other (the judge's is strict; the student's process serves
-    everything, since nothing there counts)."""
-
-    side = "?"
-
-    def may_export(self, value: Any) -> bool:
-        """``value`` may be handed to the other side by reference."""
-        return True
-
-    def check_get(self, obj: Any, name: str) -> None:
-        """Refuse reading ``obj.name`` (raise); the default allows it."""
-
-    def check_set(self, obj: Any, name: str, value: Any) -> None:
-        """Refuse writing ``obj.name = value`` (raise); the default allows it."""
-
-    def api(self, module: str, name: str) -> Callable[..., Any]:
-        """The kernel function the other side asks to call."""
-        raise PermissionError("this side serves no kernel functions")
-
-    def extra(self, channel: Channel, message: dict[str, Any]) -> Any:
-        """A request only this side knows (``load``, ``audit``)."""
-        raise PermissionError(f"unknown request {message.get('q')!r}")
 
 
 class Channel:
@@ -289,9 +234,9 @@ class Channel:
         if op == "op":
             obj, name = self._own(message.get("h")), str(message.get("n"))
             args = self.decode(message.get("a"))
-            if name not in _OPS or not isinstance(args, tuple):
+            if name not in OPERATIONS or not isinstance(args, tuple):
                 raise PermissionError(f"the operation {name!r} is not served")
-            operation: Callable[..., Any] = _OPS[name]
+            operation: Callable[..., Any] = OPERATIONS[name]
             return operation(obj, *args)
         if op == "api":
             fn = policy.api(str(message.get("m")), str(message.get("n")))
@@ -358,7 +303,7 @@ class Channel:
             ref["c"] = class_name(cls)
             if cls not in self._classes_sent:
                 self._classes_sent.add(cls)
-                ref["m"] = _method_names(cls)
+                ref["m"] = method_names(cls)
         return ref
 
     def decode(self, data: Any) -> Any:

@@ -1,4 +1,7 @@
-"""Exceptions across the judge's channel: as data, and rebuilt with the student's frames.
+"""What crosses the judge's channel besides values: the rules, the class names, exceptions.
+
+:class:`Policy` says what one side serves the other; :func:`resolve_class` finds a wfpsim class
+by its ``module:qualname``, importing only the engine's modules.
 
 :func:`describe_error` turns an exception into its class (``module:qualname``), arguments,
 message and frames (file, line, function; the channel's own frames left out);
@@ -14,15 +17,43 @@ from __future__ import annotations
 
 import builtins
 import importlib
+import inspect
 import os
 import re
 import traceback
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wfpsim.exercise.bridge import Channel
 
 #: Frames of the student's code kept with an exception.
 MAX_FRAMES = 40
+#: The most items an iteration of the judge's object hands over.
+MAX_ITEMS = 200_000
+#: The operators the student's process may apply to the judge's objects.
+OPERATIONS: dict[str, Callable[..., Any]] = {
+    "len": len,
+    "bool": bool,
+    "str": str,
+    "repr": repr,
+    "int": int,
+    "float": float,
+    "index": lambda o: o.__index__(),
+    "hash": hash,
+    "iter": lambda o: list(o)[:MAX_ITEMS],
+    "getitem": lambda o, k: o[k],
+    "contains": lambda o, k: k in o,
+    "eq": lambda o, x: o == x,
+    "ne": lambda o, x: o != x,
+    "lt": lambda o, x: o < x,
+    "le": lambda o, x: o <= x,
+    "gt": lambda o, x: o > x,
+    "ge": lambda o, x: o >= x,
+    "enter": lambda o: o.__enter__(),
+    "exit": lambda o, *a: o.__exit__(*a),
+}
 
 
 class ChannelClosed(BaseException):
@@ -66,6 +97,43 @@ def resolve_class(name: str) -> type | None:
     except AttributeError:
         return None
     return found if isinstance(found, type) else None
+
+
+class Policy:
+    """What one side serves the other (the judge's is strict; the student's process serves
+    everything, since nothing there counts)."""
+
+    side = "?"
+
+    def may_export(self, value: Any) -> bool:
+        """``value`` may be handed to the other side by reference."""
+        return True
+
+    def check_get(self, obj: Any, name: str) -> None:
+        """Refuse reading ``obj.name`` (raise); the default allows it."""
+
+    def check_set(self, obj: Any, name: str, value: Any) -> None:
+        """Refuse writing ``obj.name = value`` (raise); the default allows it."""
+
+    def api(self, module: str, name: str) -> Callable[..., Any]:
+        """The kernel function the other side asks to call."""
+        raise PermissionError("this side serves no kernel functions")
+
+    def extra(self, channel: Channel, message: dict[str, Any]) -> Any:
+        """A request only this side knows (``load``, ``audit``)."""
+        raise PermissionError(f"unknown request {message.get('q')!r}")
+
+
+def method_names(cls: type) -> list[str]:
+    """The public methods of ``cls`` (a proxy calls them in one request)."""
+    names = []
+    for name in dir(cls):
+        if name.startswith("_"):
+            continue
+        member = inspect.getattr_static(cls, name, None)
+        if isinstance(member, (types.FunctionType, staticmethod, classmethod)):
+            names.append(name)
+    return names
 
 
 def describe_error(err: BaseException, encode: Callable[[Any], Any]) -> dict[str, Any]:
