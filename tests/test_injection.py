@@ -334,3 +334,31 @@ def test_run_pcap_writes_one_file_per_traffic_entry(tmp_path: Any) -> None:
     assert main(["run", "flow-counter", "--pcap", str(tmp_path / "caps")]) == 0
     names = sorted(p.name for p in (tmp_path / "caps").iterdir())
     assert names == [f"flow-counter-{n}.pcapng" for n in range(4)]
+
+
+def test_a_blocked_original_is_discarded_before_its_copy_crosses() -> None:
+    """Blocked without ABSORB: the original shows at the discard twin when its classification
+    returns, before the copy (injected asynchronously) crosses the layers again."""
+    engine = Engine()
+
+    def inject(handle: Any, meta: Any, clone: Any, done: Any) -> int:
+        return FwpsInjectTransportSendAsync0(
+            handle, None, 0, 0, None, AF_INET, 1, clone, done, None
+        )
+
+    classify = _injector(engine, inject)
+
+    def without_absorb(*args: Any) -> None:
+        classify(*args)
+        args[-1].flags &= ~FWPS_CLASSIFY_OUT_FLAG_ABSORB  # a block the stack shows as a discard
+
+    _register(engine, "OUTBOUND_TRANSPORT_V4", without_absorb, 5353)
+    journey = Stack(engine).run(
+        "udp", "outbound", "10.0.0.5:5353", "198.51.100.53:53", payload=["q"]
+    )
+    layers = journey.layers
+    assert layers.count("OUTBOUND_TRANSPORT_V4_DISCARD") == 1
+    discard = layers.index("OUTBOUND_TRANSPORT_V4_DISCARD")
+    first_copy = next(i for i, s in enumerate(journey.steps) if s.injection is not None)
+    assert layers.index("OUTBOUND_TRANSPORT_V4") < discard < first_copy
+    assert journey.verdict == "PERMIT" and journey.at("OUTBOUND_IPPACKET_V4").injection

@@ -108,21 +108,28 @@ class Conversation:
         A blocked packet whose injected copy took its place goes on (the copy does).
         """
         injected = self.reinjector.outcome(step)
+        discarded = self.reinjector.already_discarded(step)  # before the copies it injected
         if injected is not None and injected[0] is not None and step.action == Action.BLOCK:
             replaced, x = injected
-            self.core.discard_of(self.journey, x, step)  # nothing when absorbed
+            if not discarded:
+                self.core.discard_of(self.journey, x, step)  # nothing when absorbed
             if not replaced:
                 self.journey.block(step)
             return bool(replaced)
         if step.action != Action.BLOCK:
             return True
-        if not (
-            step.layer.startswith("ALE_")
-            and step.layer.split("_V")[0] in ("ALE_CONNECT_REDIRECT", "ALE_BIND_REDIRECT")
-        ):
+        if not discarded and not self.redirect_layer(step):
             self.core.discard_of(self.journey, x, step)
         self.journey.block(step)
         return False
+
+    @staticmethod
+    def redirect_layer(step: Step) -> bool:
+        """True at ALE_CONNECT_REDIRECT / ALE_BIND_REDIRECT (no discard twin is indicated)."""
+        return step.layer.startswith("ALE_") and step.layer.split("_V")[0] in (
+            "ALE_CONNECT_REDIRECT",
+            "ALE_BIND_REDIRECT",
+        )
 
     def redirect_let_through(self, step: Step, x: Crossing) -> bool:
         """At the redirect layers only a callout's BLOCK stops the operation.

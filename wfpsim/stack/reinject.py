@@ -136,6 +136,8 @@ class Reinjector:
         self.lines: dict[tuple[int, int, int], int] = {}
         #: id(step) -> (step, outcome, the crossing as made) for steps whose callouts injected
         self.outcomes: dict[int, tuple[Step, bool | None, Crossing]] = {}
+        #: id(step) of blocked steps already indicated at their discard twin
+        self.discarded: set[int] = set()
 
     # -- before and after each crossing --------------------------------------------------
     def prepare(self, x: Crossing) -> Crossing:
@@ -158,9 +160,23 @@ class Reinjector:
         """Carry what the classification at ``step`` injected; record faults it left."""
         queued, self.state.queue[mark:] = self.state.queue[mark:], []
         if queued:
+            blocked = step.action == Action.BLOCK and x.discard is None
+            if blocked and x.packet is not None and not self.conv.redirect_layer(step):
+                # the original is dropped (and shown at the discard twin) when its classification
+                # returns; the copies are injected asynchronously and cross the layers after it
+                self.conv.core.discard_of(self.conv.journey, x, step)
+                self.discarded.add(id(step))
             outcome = self.carry_all(step, x, queued)
             self.outcomes[id(step)] = (step, outcome, x)
         self._collect_problems()
+
+    def already_discarded(self, step: Step) -> bool:
+        """True (once) when :meth:`after` already indicated ``step``'s block at the discard
+        twin, before carrying the copies its callouts injected."""
+        if id(step) in self.discarded:
+            self.discarded.discard(id(step))
+            return True
+        return False
 
     def outcome(self, step: Step) -> tuple[bool | None, Crossing] | None:
         """(outcome, crossing) when callouts injected at ``step``; outcome True: a copy took
