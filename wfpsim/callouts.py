@@ -157,6 +157,8 @@ class MetaValues:
     original_destination: tuple[str, int] | None = None
     #: ``localRedirectTargetPID`` (``LOCAL_REDIRECT_TARGET_PID``)
     local_redirect_target_pid: int | None = None
+    #: ``completionHandle``: what ``FwpsPendOperation0`` takes (ALE authorize layers only)
+    completion_handle: int | None = None
 
     def has(self, name_or_bit: str | int) -> bool:
         """``FWPS_IS_METADATA_FIELD_PRESENT``: by bit or by name (``"FLOW_HANDLE"``)."""

@@ -214,7 +214,7 @@ class _Caller:
         self.in_meta = in_meta
         self.layer_data = layer_data
         #: ``classify_context``: what FwpsAcquireClassifyHandle0 takes (``wfpsim.modification``)
-        self.classify_context = ClassifyContext(layer_data)
+        self.classify_context = ClassifyContext(layer_data, in_fixed.layer_id)
         self.flow_contexts = flow_contexts or {}
 
     def registration(self, flt: Filter) -> Registration | None:

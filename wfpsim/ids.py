@@ -238,6 +238,12 @@ FWPS_PACKET_PREVIOUSLY_INJECTED_BY_SELF = PacketInjectionState.PREVIOUSLY_INJECT
 FWPS_PACKET_INJECTION_STATE_MAX = PacketInjectionState.INJECTION_STATE_MAX
 # --- end of packet injection --------------------------------------------------------------------
 
+# --- pended classification (ntstatus.h; wfpsim.pend) --------------------------------------------
+#: ``FwpsPendOperation0`` in a reauthorization, ``FwpsPendClassify0`` at a layer that does not
+#: allow asynchronous classification (ntstatus.h: ``STATUS_FWP_CANNOT_PEND``).
+STATUS_FWP_CANNOT_PEND = 0xC0220103
+# --- end of pended classification ---------------------------------------------------------------
+
 
 # --- redirection (fwpsk.h, mstcpip.h, winsock2.h; wfpsim.redirection) ---------------------------
 class ConnectionRedirectState(enum.IntEnum):

@@ -23,8 +23,9 @@ previous one is kept in ``previous_version`` and ``modifier_filter_id`` names th
 
 **Our choice**: wfpsim still lets a callout write the request it gets as ``layer_data`` directly
 (the shortcut earlier notebooks and exercise 12 use); the pair above is how a driver does it.
-Pended classification (``FwpsPendClassify0``), which also takes a classify handle, is not
-modelled yet.
+Pended classification (``FwpsPendClassify0`` / ``FwpsCompleteClassify0``, :mod:`wfpsim.pend`)
+takes the same classify handle: pending adds a reference to it, completing removes that one, and
+the handle goes when every reference is released.
 """
 
 from __future__ import annotations
@@ -44,24 +45,30 @@ from wfpsim.netbuffers import Out, is_out
 
 
 class ClassifyContext:
-    """What classifyFn gets as ``classify_context``: the classification's own layer data."""
+    """What classifyFn gets as ``classify_context``: the classification's own layer data.
 
-    __slots__ = ("layer_data",)
+    ``layer_id`` is the run-time id of the layer classifying (what :mod:`wfpsim.pend` checks).
+    """
 
-    def __init__(self, layer_data: object) -> None:
+    __slots__ = ("layer_data", "layer_id")
+
+    def __init__(self, layer_data: object, layer_id: int | None = None) -> None:
         self.layer_data = layer_data
+        self.layer_id = layer_id
 
     def __repr__(self) -> str:
         return f"<classify context for {type(self.layer_data).__name__}>"
 
 
 class _Handle:
-    __slots__ = ("context", "filter_id", "writable")
+    __slots__ = ("context", "filter_id", "refs", "writable")
 
     def __init__(self, context: ClassifyContext) -> None:
         self.context = context
         self.writable: Any = None
         self.filter_id = 0
+        #: references: the acquire, plus one while a FwpsPendClassify0 is outstanding
+        self.refs = 1
 
 
 _HANDLES: dict[int, _Handle] = {}
@@ -98,8 +105,30 @@ def FwpsAcquireClassifyHandle0(
 
 
 def FwpsReleaseClassifyHandle0(classify_handle: int) -> None:
-    """Free a classify handle."""
-    _HANDLES.pop(classify_handle, None)
+    """Release a classify handle (it goes when a pended classification is completed too)."""
+    release_reference(classify_handle)
+
+
+def classify_handle_context(classify_handle: object) -> ClassifyContext | None:
+    """The classification a live classify handle names (None: unknown or released)."""
+    handle = _HANDLES.get(classify_handle) if isinstance(classify_handle, int) else None
+    return handle.context if handle is not None else None
+
+
+def add_reference(classify_handle: int) -> None:
+    """One more reference to a live handle (``FwpsPendClassify0``)."""
+    handle = _HANDLES.get(classify_handle)
+    if handle is not None:
+        handle.refs += 1
+
+
+def release_reference(classify_handle: object) -> None:
+    """One reference less; the handle goes at none."""
+    handle = _HANDLES.get(classify_handle) if isinstance(classify_handle, int) else None
+    if handle is not None:
+        handle.refs -= 1
+        if handle.refs <= 0:
+            del _HANDLES[classify_handle]  # type: ignore[arg-type]
 
 
 def FwpsAcquireWritableLayerDataPointer0(

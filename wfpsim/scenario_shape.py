@@ -331,6 +331,8 @@ TRAFFIC = Table(
                 "faults": ListOf(Str()),
                 "injections": Int(0, 0xFFFF),
                 "redirects": Int(0, 0xFFFF),
+                "pends": Int(0, 0xFFFF),
+                "duration": Int(0, 86400),
             }
         ),
     },

@@ -18,7 +18,9 @@ payload = ["GET / HTTP/1.1"]            # each one a send by the opener
 expect = { verdict = "PERMIT" }         # optional: verdict, decided_at, decided_by, layers, log,
                                         # faults (texts; [] for none), injections and
                                         # redirects (counts of injections / bind and connect
-                                        # redirections made, loops refused included)
+                                        # redirections made, loops refused included), pends
+                                        # (how many classifications callouts pended), duration
+                                        # (simulated seconds, first step to last)
 ```
 """
 
@@ -54,6 +56,8 @@ TRAFFIC_EXPECT_KEYS = {
     "faults",
     "injections",
     "redirects",
+    "pends",
+    "duration",
 }
 DRIVER_KEYS = {"load", "name"}
 KINDS = ("tcp", "udp", "icmp")
@@ -181,7 +185,7 @@ def check_traffic(journey_json: Mapping[str, Any], expect: Mapping[str, Any]) ->
             if lacking or (not want and have):
                 failures.append(f"expected faults mentioning {list(want)!r}, got {have!r}")
             continue
-        if key in ("injections", "redirects"):  # how many injections / redirections were made
+        if key in ("injections", "redirects", "pends"):  # how many were made
             have = len(have)
         if key == "layers":
             want = [str(w).removeprefix("FWPM_LAYER_") for w in want]

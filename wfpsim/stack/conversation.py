@@ -32,6 +32,7 @@ from wfpsim.stack.layerdata import (
     NetBufferList,
 )
 from wfpsim.stack.packets import ICMPHeader, Packet, Protocol
+from wfpsim.stack.pending import Waiter
 from wfpsim.stack.redirect import (
     ConnectionRedirect,
     bind_redirected,
@@ -68,6 +69,8 @@ class Conversation:
         self.reinjector = Reinjector(self)
         #: redirect records, original destination, proxy hops (``wfpsim.stack.redirect``)
         self.redirect = ConnectionRedirect()
+        #: classifications its callouts pended (``wfpsim.stack.pending``)
+        self.waiter = Waiter(self)
 
     # -- crossing helpers ---------------------------------------------------------------
     def peer_of(self, ep: Endpoint) -> Endpoint:
@@ -95,10 +98,13 @@ class Conversation:
         )
 
     def step(self, x: Crossing, setup: bool = False) -> Step:
-        """Classify one crossing; carry any packet its callouts injected (``reinject``)."""
+        """Classify one crossing; wait for a pended classification (``pending``); carry any
+        packet its callouts injected (``reinject``)."""
         x = self.reinjector.prepare(x)
         mark = self.reinjector.mark()
+        pends = self.waiter.mark()
         step = self.core.cross(self.journey, x, into_setup=setup)
+        step = self.waiter.after(step, x, pends, setup)
         self.reinjector.after(step, x, mark)
         return step
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from wfpsim.callouts import DiscardMetadata, IncomingValues, MetaValues
 from wfpsim.catalog import Direction, layer
 from wfpsim.classifier import incoming_values
+from wfpsim.clock import clock_of
 from wfpsim.flows import Flow
 from wfpsim.ids import (
     CONDITION_FLAGS,
@@ -24,6 +25,7 @@ from wfpsim.ids import (
     REAUTHORIZE_REASONS,
 )
 from wfpsim.objects import Action
+from wfpsim.pend import issue_completion_handle
 from wfpsim.redirection import META_MEMBERS, RedirectView, redirect_metadata
 from wfpsim.stack.events import AUDIT_IDS, AUDIT_PACKET_DROP, AUDIT_VETO, EventLog, NetEvent
 from wfpsim.stack.host import ETHERNET, LOOPBACK, Address, App, address_type
@@ -96,8 +98,20 @@ METADATA_BY_LAYER = {
     ),
     "INBOUND_ICMP_ERROR": ("IP_HEADER_SIZE", "TRANSPORT_HEADER_SIZE", "COMPARTMENT_ID"),
     "OUTBOUND_ICMP_ERROR": ("TRANSPORT_HEADER_SIZE", "COMPARTMENT_ID"),
-    "ALE_RESOURCE_ASSIGNMENT": ("PROCESS_PATH", "TOKEN", "PROCESS_ID", "TRANSPORT_ENDPOINT_HANDLE"),
-    "ALE_AUTH_LISTEN": ("PROCESS_PATH", "TOKEN", "PROCESS_ID", "TRANSPORT_ENDPOINT_HANDLE"),
+    "ALE_RESOURCE_ASSIGNMENT": (
+        "PROCESS_PATH",
+        "TOKEN",
+        "PROCESS_ID",
+        "COMPLETION_HANDLE",
+        "TRANSPORT_ENDPOINT_HANDLE",
+    ),
+    "ALE_AUTH_LISTEN": (
+        "PROCESS_PATH",
+        "TOKEN",
+        "PROCESS_ID",
+        "COMPLETION_HANDLE",
+        "TRANSPORT_ENDPOINT_HANDLE",
+    ),
     "ALE_AUTH_RECV_ACCEPT": (
         "FLOW_HANDLE",
         "IP_HEADER_SIZE",
@@ -106,6 +120,7 @@ METADATA_BY_LAYER = {
         "PROCESS_ID",
         "TRANSPORT_HEADER_SIZE",
         "COMPARTMENT_ID",
+        "COMPLETION_HANDLE",
         "TRANSPORT_ENDPOINT_HANDLE",
         "PACKET_DIRECTION",
         "PARENT_ENDPOINT_HANDLE",
@@ -117,6 +132,7 @@ METADATA_BY_LAYER = {
         "PROCESS_ID",
         "TRANSPORT_HEADER_SIZE",
         "COMPARTMENT_ID",
+        "COMPLETION_HANDLE",
         "TRANSPORT_ENDPOINT_HANDLE",
         "PACKET_DIRECTION",
         "PARENT_ENDPOINT_HANDLE",
@@ -276,6 +292,12 @@ class Core:
             names = [n for n in names if n != "PARENT_ENDPOINT_HANDLE"]
         redirect = redirect_metadata(layer(short).family, x.redirect)
         names += list(redirect)
+        completion = None
+        if "COMPLETION_HANDLE" in names:  # what FwpsPendOperation0 takes (wfpsim.pend)
+            reauthorize = bool(x.flags & FLAG_IS_REAUTHORIZE)
+            completion = issue_completion_handle(
+                self.engine.kernel, short, reauthorize, x.discard is not None
+            )
         bits = sum(METADATA_FIELDS[n] for n in set(names))
         return MetaValues(
             current_metadata_values=bits,
@@ -292,6 +314,7 @@ class Core:
                 x.ep.parent_handle if "PARENT_ENDPOINT_HANDLE" in names else None
             ),
             **{META_MEMBERS[name]: value for name, value in redirect.items()},
+            completion_handle=completion,
         )
 
     def cross(self, journey: Journey, x: Crossing, into_setup: bool = False) -> Step:
@@ -322,6 +345,7 @@ class Core:
             x.layer_data,
             x.side,
             injection=x.injection,
+            time=clock_of(self.engine.kernel).now,
         )
         steps.append(step)
         self.record(step, x)

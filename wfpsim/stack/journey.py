@@ -137,6 +137,48 @@ class RedirectEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class PendEvent:
+    """One pended classification a journey saw (``wfpsim.pend``): who, where, when, and how it
+    ended.
+
+    ``function`` is ``FwpsPendOperation0`` or ``FwpsPendClassify0``; ``pended_at`` and
+    ``completed_at`` are simulated seconds (``completed_at`` None: never completed);
+    ``outcome`` says what the stack did with it.
+    """
+
+    callout: str
+    function: str
+    layer: str
+    pended_at: float
+    completed_at: float | None
+    outcome: str
+
+    @property
+    def waited(self) -> float:
+        """Seconds the operation waited (until completion, or until the stack gave up)."""
+        return (self.completed_at or self.pended_at) - self.pended_at
+
+    def describe(self) -> str:
+        """``'prompt' FwpsPendOperation0 at ALE_AUTH_CONNECT_V4, t=0.000 s -> t=5.000 s: …``."""
+        end = f"t={self.completed_at:.3f} s" if self.completed_at is not None else "never"
+        return (
+            f"{self.callout or 'a driver'!r} {self.function} at {self.layer}, "
+            f"t={self.pended_at:.3f} s -> {end}: {self.outcome}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"callout", "function", "layer", "pended_at", "completed_at", "outcome"}``."""
+        return {
+            "callout": self.callout,
+            "function": self.function,
+            "layer": self.layer,
+            "pended_at": self.pended_at,
+            "completed_at": self.completed_at,
+            "outcome": self.outcome,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One crossing of one layer."""
 
@@ -157,6 +199,8 @@ class Step:
     depends: tuple[Alternative, ...] = ()
     #: set when the packet here is an injected copy (who injected it, how)
     injection: InjectedCopy | None = None
+    #: simulated seconds when this layer classified (``wfpsim.clock``; 0 until time passes)
+    time: float = 0.0
 
     @property
     def action(self) -> Action:
@@ -205,6 +249,13 @@ class Journey:
     faults: list[str] = field(default_factory=list)
     #: every bind or connect redirection made during the journey (``wfpsim.redirection``)
     redirects: list[RedirectEvent] = field(default_factory=list)
+    #: every classification a callout pended during the journey (``wfpsim.pend``)
+    pends: list[PendEvent] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        """Simulated seconds from the journey's first step to its last (0.0: no time passed)."""
+        return self.steps[-1].time - self.steps[0].time if self.steps else 0.0
 
     @property
     def result(self) -> str:
@@ -265,6 +316,8 @@ class Journey:
             "injections": [i.to_json() for i in self.injections],
             "faults": list(self.faults),
             "redirects": [r.to_json() for r in self.redirects],
+            "pends": [p.to_json() for p in self.pends],
+            "duration": self.duration,
         }
 
     def save_pcap(self, path: str | os.PathLike[str]) -> Path:
@@ -290,10 +343,12 @@ class Journey:
         """One line per step: layer, event, result."""
         head = f"{self.kind.upper()} {self.direction.value} {self.local} -> {self.remote}"
         lines = [f"{head}: {self.result}"]
+        timed = bool(self.pends) or self.duration > 0
         for s in self.steps:
             who = f" by {s.classification.filter_name!r}" if s.classification.filter_name else ""
             extra = f" — {s.note}" if s.note else ""
-            lines.append(f"  {s.index:>2} {s.layer:<34} {s.event:<28} {s.result}{who}{extra}")
+            when = f" t={s.time:7.3f}s" if timed else ""
+            lines.append(f"  {s.index:>2}{when} {s.layer:<34} {s.event:<28} {s.result}{who}{extra}")
             if s.result == "DEPENDS":
                 for a in s.depends:
                     lines.append(f"       if {a.condition()}: {a.action}, journey {a.verdict}")
@@ -303,5 +358,6 @@ class Journey:
             for i in self.injections
         ]
         lines += [f"  redirect: {r.describe()}" for r in self.redirects]
+        lines += [f"  pend: {p.describe()}" for p in self.pends]
         lines += [f"  FAULT: {f}" for f in self.faults]
         return "\n".join(lines)
