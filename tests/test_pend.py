@@ -245,3 +245,25 @@ def test_pend_connect_scenario_checks_itself(capsys: pytest.CaptureFixture[str])
     doc = json.loads(capsys.readouterr().out)
     first = doc["traffic"][0]
     assert first["duration"] == 5.0 and first["pends"][0]["completed_at"] == 5.0
+
+
+def test_the_step_report_table_and_player_show_the_pend_and_the_time() -> None:
+    """Step report: time, note, completion handle; table: a time column; player: t= and pends."""
+    from wfpsim.stack.inspect import journey_table, step_report
+    from wfpsim.viz import frames
+
+    _, stack = _prompt()
+    journey = _connect(stack, CURL)
+    pended, again = [s for s in journey.steps if s.layer == "ALE_AUTH_CONNECT_V4"]
+    assert pended.event == "connect() (pended)"
+    report = step_report(pended)
+    assert "note: pended by 'prompt-firewall' (FwpsPendOperation0)" in report
+    assert f"completion_handle = {pended.in_meta_values.completion_handle}" in report
+    assert "time: t=5.000 s (simulated)" in step_report(again)
+    table = journey_table(journey)
+    assert table.header[-1] == "t (s)" and table.rows[again.index][-1] == "5.000"
+    frame = frames.frame(journey, again.index)
+    assert "t=5.000 s" in frame["inspector"] and "reauthorize (pend completed)" in frame["label"]
+    assert "pended by" in frames.frame(journey, pended.index)["inspector"]
+    last = frames.frame(journey, len(journey.steps) - 1)
+    assert "<b>pend</b>: &#x27;prompt-firewall&#x27; FwpsPendOperation0" in last["decision"]

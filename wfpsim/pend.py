@@ -329,21 +329,22 @@ def _find(function: str, key: object, what: str) -> tuple[Kernel, Pended]:
         )
     state = pend_state(kernel)
     record = state.pended.get((function, key)) if isinstance(key, int) else None
+    shown = f"{key:#x}" if isinstance(key, int) and not isinstance(key, bool) else repr(key)
     if record is None:
         waiting = [hex(p.context) for p in state.pended.values() if p.function == function]
         valid = ", ".join(w for w in waiting) or "none is pended"
         raise InvalidParameterError(
-            f"{completer}({key!r}): unknown {what} — give the value {function} was given "
+            f"{completer}({shown}): unknown {what} — give the value {function} was given "
             f"or returned (pended now: {valid})"
         )
     if record.state == "completed":
         raise InvalidParameterError(
-            f"{completer}({key:#x}): already completed at t={record.completed_at:.3f} s "
+            f"{completer}({shown}): already completed at t={record.completed_at:.3f} s "
             f"by {_name(record.completed_by)}; complete each pend exactly once"
         )
     if record.state == "timed out":
         raise InvalidParameterError(
-            f"{completer}({key:#x}): too late — the stack gave up waiting for the "
+            f"{completer}({shown}): too late — the stack gave up waiting for the "
             f"{record.layer} operation {_name(record.callout)} pended (it timed out)"
         )
     return kernel, record

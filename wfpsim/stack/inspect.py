@@ -18,14 +18,18 @@ from wfpsim.values import DataType, display_field
 def journey_table(journey: Journey) -> Table:
     """One row per layer crossed: layer, what crossed it, the result and who decided."""
     rows = []
+    # a journey in which time passed (a pended classification) gets a time column
+    timed = bool(journey.pends) or journey.duration > 0
     for s in journey.steps:
         c = s.classification
         who = c.filter_name or ""
         note = "; ".join(n for n in (s.injection.describe() if s.injection else "", s.note) if n)
-        rows.append((str(s.index), s.layer, s.event, s.side, s.result, who, note))
+        row = (str(s.index), s.layer, s.event, s.side, s.result, who, note)
+        rows.append((*row, f"{s.time:.3f}") if timed else row)
     title = f"{journey.kind.upper()} {journey.direction.value} {journey.local} -> {journey.remote}"
+    header = ("#", "layer", "event", "side", "result", "decided by", "note")
     return Table(
-        ("#", "layer", "event", "side", "result", "decided by", "note"),
+        (*header, "t (s)") if timed else header,
         tuple(rows),
         f"{title}: {journey.result}",
     )
@@ -71,6 +75,10 @@ def step_report(step: Step) -> str:
         *fields_text(step),
         "in_meta_values: " + (", ".join(step.in_meta_values.present()) or "(none)"),
     ]
+    if step.note:  # a pended classification, an injection loop: what the stack noted here
+        lines.insert(1, f"note: {step.note}")
+    if step.time:  # simulated seconds (wfpsim.clock): time passed while something was pended
+        lines.insert(1, f"time: t={step.time:.3f} s (simulated)")
     if step.injection is not None:  # what FwpsQueryPacketInjectionState0 would tell its injector
         lines.insert(
             1,
@@ -78,7 +86,8 @@ def step_report(step: Step) -> str:
             "says FWPS_PACKET_INJECTED_BY_SELF, with any other FWPS_PACKET_INJECTED_BY_OTHER",
         )
     meta = step.in_meta_values
-    for name in ("flow_handle", "process_id", "ip_header_size", "transport_header_size"):
+    names = ("flow_handle", "process_id", "ip_header_size", "transport_header_size")
+    for name in (*names, "completion_handle"):
         value = getattr(meta, name)
         if value:
             lines.append(f"  {name} = {value}")

@@ -226,7 +226,8 @@ class Waiter:
 
     def _note(self, step: Step, setup: bool, note: str) -> Step:
         steps = self.conv.journey.setup if setup else self.conv.journey.steps
-        new = replace(step, note=f"{step.note}; {note}" if step.note else note)
+        event = step.event if step.event.endswith("(pended)") else f"{step.event} (pended)"
+        new = replace(step, event=event, note=f"{step.note}; {note}" if step.note else note)
         if step.index < len(steps) and steps[step.index] is step:
             steps[step.index] = new
         return new

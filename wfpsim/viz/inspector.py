@@ -212,6 +212,7 @@ def decision_html(step: Step, journey: Journey, last: bool) -> str:
             if len(journey.possible) > ALTERNATIVES:
                 lines.append(f"<p>… {len(journey.possible) - ALTERNATIVES} more combinations</p>")
         lines += [f"<p>{_e(n)}</p>" for n in journey.notes]
+        lines += [f"<p><b>pend</b>: {_e(p.describe())}</p>" for p in journey.pends]
         lines += [f"<p><b>FAULT</b>: {_e(f)}</p>" for f in journey.faults]
         lines += [f"<p>log: <code>{_e(x)}</code></p>" for x in journey.log]
         parts.append(f'<div class="w-end">{"".join(lines)}</div>')
@@ -221,6 +222,7 @@ def decision_html(step: Step, journey: Journey, last: bool) -> str:
 def inspector_html(step: Step) -> str:
     """What the callouts saw at a step: layer, fields, metadata and layer data."""
     side = f" · {_e(step.side)} side" if step.side else ""
+    side += f" · t={step.time:.3f} s" if step.time else ""  # simulated time (wfpsim.clock)
     rid = "none" if step.layer_id is None else step.layer_id
     head = (
         f'<div class="w-head"><b>#{step.index} {_e(step.layer)}</b> '
