@@ -105,6 +105,8 @@ def test_builtin_scenario_json(capsys: pytest.CaptureFixture[str]) -> None:
         "injections",
         "faults",
         "redirects",
+        "pends",
+        "duration",
     }
     assert (t0["verdict"], t0["decided_at"], t0["decided_by"]) == (
         "BLOCK",
