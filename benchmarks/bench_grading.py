@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from wfpsim.exercise import exercises
+from wfpsim.exercise import exercises, forkserver
 from wfpsim.exercise.grading import grade
 from wfpsim.exercise.handout import handout
 
@@ -51,6 +51,7 @@ def main() -> int:
         files = args.students * len(every)
         started = time.monotonic()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        forked_before = forkserver.children_cpu()
         load_before = os.getloadavg()
         print(f"grading {files} files ({', '.join(e.id for e in every)})", flush=True)
         done = [0]
@@ -67,6 +68,7 @@ def main() -> int:
         wall = time.monotonic() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        cpu += forkserver.children_cpu() - forked_before
         with out.open(newline="") as f:
             rows = list(csv.DictReader(f))
     full = sum(1 for r in rows if int(r["student"][-2:]) % 3 == 0)

@@ -228,9 +228,13 @@ def _read_data(request: dict[str, Any], path: Path) -> None:
 
 
 def main() -> None:
-    """Serve one request (see the module docstring); every answer goes to the result pipe."""
+    """Serve the request on stdin (see the module docstring)."""
+    serve_request(json.loads(sys.stdin.read()))
+
+
+def serve_request(request: dict[str, Any]) -> None:
+    """Serve one request; every answer goes to the result pipe. Never returns."""
     global _out, _token
-    request = json.loads(sys.stdin.read())
     strict = [False]
     request["_strict"] = strict
     _limit(int(request["memory_mb"]), int(request["cpu_seconds"]))

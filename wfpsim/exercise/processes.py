@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wfpsim.exercise import forkserver
+
 _LAUNCH = "from wfpsim.exercise.child import main; main()"
 _KEEP = 4096  # bytes of the student's own output kept for the feedback
 #: The process ids of the last judged run (``student``, ``judge``), for tests and diagnostics.
@@ -93,8 +95,7 @@ def spawn(request: dict[str, Any], cwd: Path, timeout: float) -> Run:
         return in_page(request, cwd)
     read_end, write_end = os.pipe()
     token = secrets.token_hex(16)
-    request = {**request, "result_fd": write_end, "token": token}
-    proc = _launch(request, cwd, (write_end,))
+    proc = _launch({**request, "token": token}, cwd, {"result_fd": write_end})
     os.close(write_end)
     assert proc.stdout is not None
     results, output, timed_out = bytearray(), bytearray(), False
@@ -129,14 +130,20 @@ def spawn(request: dict[str, Any], cwd: Path, timeout: float) -> Run:
     return Run(messages, problem, bytes(output))
 
 
-def _launch(request: dict[str, Any], cwd: Path, fds: tuple[int, ...]) -> subprocess.Popen[bytes]:
-    """Start ``python -c <child>`` in ``cwd`` with ``request`` on its stdin, keeping ``fds``."""
+def _launch(request: dict[str, Any], cwd: Path, fds: dict[str, int]) -> Any:
+    """Start a checking process in ``cwd`` for ``request``, handing it ``fds`` (the request names
+    them): forked by the warm server (:mod:`wfpsim.exercise.forkserver`), or ``python -c`` with
+    the request on its stdin. Returns a :class:`subprocess.Popen` or its look-alike."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WFPSIM_")}
     env["WFPSIM_EXERCISES"] = str(cwd.parent)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONHASHSEED"] = "0"
     here = str(Path(__file__).resolve().parents[2])  # the same wfpsim as the grader's
     env["PYTHONPATH"] = os.pathsep.join([here, *filter(None, [env.get("PYTHONPATH")])])
+    forked = forkserver.launch(request, str(cwd), env, fds)
+    if forked is not None:
+        return forked
+    request = {**request, **fds}
     proc = subprocess.Popen(
         [sys.executable, "-c", _LAUNCH],
         stdin=subprocess.PIPE,
@@ -144,7 +151,7 @@ def _launch(request: dict[str, Any], cwd: Path, fds: tuple[int, ...]) -> subproc
         stderr=subprocess.STDOUT,
         cwd=cwd,
         env=env,
-        pass_fds=fds,
+        pass_fds=tuple(fds.values()),
         start_new_session=True,
     )
     assert proc.stdin is not None
@@ -153,12 +160,12 @@ def _launch(request: dict[str, Any], cwd: Path, fds: tuple[int, ...]) -> subproc
     return proc
 
 
-def _wait(proc: subprocess.Popen[bytes], seconds: float) -> int:
+def _wait(proc: Any, seconds: float) -> int:
     try:
-        return proc.wait(timeout=seconds)
+        return int(proc.wait(timeout=seconds))
     except subprocess.TimeoutExpired:
         _kill(proc)
-        return proc.wait()
+        return int(proc.wait())
 
 
 def _messages(results: bytearray, token: str) -> tuple[list[dict[str, Any]], bool]:
@@ -211,13 +218,14 @@ def spawn_pair(
     to_judge, from_student = os.pipe()
     read_end, write_end = os.pipe()
     token = secrets.token_hex(16)
-    host = _launch({**student, "read_fd": to_student, "write_fd": from_student}, student_cwd,
-                   (to_student, from_student))  # fmt: skip
+    host = _launch(student, student_cwd, {"read_fd": to_student, "write_fd": from_student})
     os.close(to_student)
     os.close(from_student)
-    judge = {**judge, "read_fd": to_judge, "write_fd": from_judge}
-    judge.update(result_fd=write_end, token=token)
-    referee = _launch(judge, judge_cwd, (to_judge, from_judge, write_end))
+    referee = _launch(
+        {**judge, "token": token},
+        judge_cwd,
+        {"read_fd": to_judge, "write_fd": from_judge, "result_fd": write_end},
+    )
     for fd in (to_judge, from_judge, write_end):
         os.close(fd)
     assert host.stdout is not None and referee.stdout is not None
@@ -245,8 +253,11 @@ def spawn_pair(
         _kill(referee)
         _kill(host)
     judge_code = _wait(referee, 5)
-    ended_by_us = host.poll() is None
-    host_code = _wait(host, 2)  # it ends when the channel closes
+    try:
+        host_code, ended_by_us = host.wait(timeout=2), False  # it ends when the channel closes
+    except subprocess.TimeoutExpired:
+        _kill(host)
+        host_code, ended_by_us = host.wait(), True
     os.close(read_end)
     host.stdout.close()
     referee.stdout.close()
@@ -280,7 +291,7 @@ def _judge_failed(code: int, notes: bytes) -> str:
     return f"the grader failed while checking your file (not your fault): {last[0]}"
 
 
-def _kill(proc: subprocess.Popen[bytes]) -> None:
+def _kill(proc: Any) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
