@@ -93,7 +93,10 @@ class Waiter:
         if not made:
             return step
         self._check_returns(step, made)
-        waits = WAITS.get(layer(step.layer).family, "the operation waits")
+        family = layer(step.layer).family
+        waits = WAITS.get(family, "the operation waits")
+        if family == "ALE_AUTH_CONNECT" and x.packet is not None:  # UDP, ICMP: a packet is held
+            waits = "the first packet waits until its flow is authorized"
         who = ", ".join(dict.fromkeys(repr(p.callout or "a driver") for p in made))
         step = self._note(step, setup, f"pended by {who} ({made[0].function}); {waits}")
         deadline = self.clock.now + PEND_TIMEOUT
