@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wfpsim import Callout, Engine, Filter
 from wfpsim.cli import main
@@ -267,3 +269,58 @@ def test_the_step_report_table_and_player_show_the_pend_and_the_time() -> None:
     assert "pended by" in frames.frame(journey, pended.index)["inspector"]
     last = frames.frame(journey, len(journey.steps) - 1)
     assert "<b>pend</b>: &#x27;prompt-firewall&#x27; FwpsPendOperation0" in last["decision"]
+
+
+def _pend_and_answer(delay: float, verdict: int) -> Callable[..., None]:
+    """A callout that pends, completes ``delay`` s later, and answers ``verdict`` on reauth."""
+
+    def classify(fixed: Any, meta: Any, data: Any, ctx: Any, flt: Any, fc: int, out: Any) -> None:
+        if fixed.get("FLAGS") & FWP_CONDITION_FLAG_IS_REAUTHORIZE:
+            out.action_type = verdict
+            out.rights &= ~FWPS_RIGHT_ACTION_WRITE
+            return
+        context: Out[int] = Out()
+        assert FwpsPendOperation0(meta.completion_handle, context) == STATUS_SUCCESS
+        schedule_after(delay, lambda: FwpsCompleteOperation0(context.value or 0, None))
+        out.action_type = FWP_ACTION_BLOCK
+        out.flags |= FWPS_CLASSIFY_OUT_FLAG_ABSORB
+        out.rights &= ~FWPS_RIGHT_ACTION_WRITE
+
+    return classify
+
+
+@pytest.mark.parametrize(
+    ("layer", "direction", "verdict", "result"),
+    [
+        ("ALE_AUTH_LISTEN_V4", "inbound", FWP_ACTION_PERMIT, "PERMIT"),
+        ("ALE_AUTH_LISTEN_V4", "inbound", FWP_ACTION_BLOCK, "DROP"),
+        ("ALE_RESOURCE_ASSIGNMENT_V4", "outbound", FWP_ACTION_PERMIT, "PERMIT"),
+        ("ALE_RESOURCE_ASSIGNMENT_V4", "outbound", FWP_ACTION_BLOCK, "BLOCK"),
+    ],
+)
+def test_listen_and_bind_can_be_pended_and_are_reauthorized(
+    layer: str, direction: str, verdict: int, result: str
+) -> None:
+    """listen() and bind() wait too; the reauthorization's answer decides (a blocked listen:
+    no listener, so the incoming SYN is dropped)."""
+    engine = _engine_with(layer, _pend_and_answer(2.0, verdict))
+    journey = Stack(engine).run("tcp", direction, "10.0.0.5:80", "198.51.100.7:443")
+    assert journey.verdict == result
+    steps = [s for s in journey.setup + journey.steps if s.layer == layer]
+    assert [s.time for s in steps] == [0.0, 2.0]
+    assert steps[1].in_fixed_values.get("FLAGS") & FWP_CONDITION_FLAG_IS_REAUTHORIZE
+
+
+@settings(max_examples=25, deadline=None)
+@given(delay=st.floats(min_value=0, max_value=40, allow_nan=False))
+def test_the_answer_arrives_after_its_delay_or_the_stack_gives_up(delay: float) -> None:
+    """Property: completed within 21 s, the reauthorization runs at exactly that time and
+    decides; later, the connect fails at 21 s and the callout is named."""
+    engine = _engine_with("ALE_AUTH_CONNECT_V4", _pend_and_answer(delay, FWP_ACTION_PERMIT))
+    journey = _connect(Stack(engine), CURL)
+    if delay <= PEND_TIMEOUT:
+        assert journey.verdict == "PERMIT" and journey.duration == delay
+        assert journey.pends[0].completed_at == delay and journey.faults == []
+    else:
+        assert journey.verdict == "BLOCK" and journey.duration == PEND_TIMEOUT
+        assert "never completed" in journey.faults[0]
