@@ -324,3 +324,20 @@ def test_the_answer_arrives_after_its_delay_or_the_stack_gives_up(delay: float) 
     else:
         assert journey.verdict == "BLOCK" and journey.duration == PEND_TIMEOUT
         assert "never completed" in journey.faults[0]
+
+
+def test_a_completion_handle_is_valid_only_while_its_classifyfn_runs() -> None:
+    """Pending later, from a callback, with a kept handle: STATUS_FWP_NULL_POINTER, a fault."""
+    statuses: list[int] = []
+
+    def late(fixed: Any, meta: Any, data: Any, ctx: Any, flt: Any, fc: int, out: Any) -> None:
+        handle = meta.completion_handle
+        schedule_after(0.0, lambda: statuses.append(FwpsPendOperation0(handle, Out())))
+        out.action_type = FWP_ACTION_PERMIT
+
+    stack = Stack(_engine_with("ALE_AUTH_CONNECT_V4", late))
+    _connect(stack, CURL)
+    _connect(stack, CURL)  # no wait in either journey: the callbacks stay scheduled
+    with stack.engine.kernel_context():
+        clock_of(stack.engine.kernel).advance(1.0)
+    assert statuses == [STATUS_FWP_NULL_POINTER, STATUS_FWP_NULL_POINTER]

@@ -92,8 +92,6 @@ class CompletionHandle:
     layer: str
     reauthorize: bool = False
     discard: bool = False
-    #: the classification is running (False once it returned)
-    live: bool = True
     #: FwpsPendOperation0 succeeded with it
     pended: bool = False
 
@@ -162,6 +160,11 @@ def issue_completion_handle(
     return number
 
 
+def retire_completion_handle(kernel: Kernel, handle: int) -> None:
+    """The classification ``handle`` was given to has returned: the handle is no longer valid."""
+    pend_state(kernel).handles.pop(handle, None)
+
+
 def _who(kernel: Kernel) -> str:
     running = kernel.running_callouts
     return running[-1] if running else ""
@@ -182,8 +185,8 @@ def FwpsPendOperation0(completion_handle: int | None, completion_context: Out[in
 
     ``completion_handle`` is ``in_meta_values.completion_handle``. Returns ``STATUS_SUCCESS``,
     ``STATUS_FWP_CANNOT_PEND`` (a reauthorization, or a discard layer), ``STATUS_FWP_NULL_POINTER``
-    (no completion handle, no out cell) or ``STATUS_INVALID_PARAMETER`` (a handle whose
-    classification already returned, or already pended).
+    (no completion handle — none at this layer, or its classification already returned — or no
+    out cell) or ``STATUS_INVALID_PARAMETER`` (already pended).
     """
     kernel = current_kernel()
     if kernel is None:
@@ -199,15 +202,8 @@ def FwpsPendOperation0(completion_handle: int | None, completion_context: Out[in
             who,
             STATUS_FWP_NULL_POINTER,
             f"FwpsPendOperation0({completion_handle!r}): no completion handle — only {valid} "
-            "hand one in in_meta_values.completion_handle (FWPS_METADATA_FIELD_COMPLETION_HANDLE)",
-        )
-    if not found.live:
-        return _refuse(
-            state,
-            who,
-            STATUS_INVALID_PARAMETER,
-            f"FwpsPendOperation0: completion handle {completion_handle:#x} belongs to a "
-            f"classification at {found.layer} that already returned",
+            "hand one in in_meta_values.completion_handle (FWPS_METADATA_FIELD_COMPLETION_HANDLE), "
+            "valid only while that classifyFn runs",
         )
     if found.reauthorize or state.reauthorizing or found.discard:
         why = "a discard layer" if found.discard else "a reauthorization (IS_REAUTHORIZE)"
@@ -368,4 +364,5 @@ __all__ = [
     "Pended",
     "issue_completion_handle",
     "pend_state",
+    "retire_completion_handle",
 ]

@@ -25,7 +25,7 @@ from wfpsim.ids import (
     REAUTHORIZE_REASONS,
 )
 from wfpsim.objects import Action
-from wfpsim.pend import issue_completion_handle
+from wfpsim.pend import issue_completion_handle, retire_completion_handle
 from wfpsim.redirection import META_MEMBERS, RedirectView, redirect_metadata
 from wfpsim.stack.events import AUDIT_IDS, AUDIT_PACKET_DROP, AUDIT_VETO, EventLog, NetEvent
 from wfpsim.stack.host import ETHERNET, LOOPBACK, Address, App, address_type
@@ -331,6 +331,8 @@ class Core:
         flow_id = x.ep.flow.flow_id if x.ep.flow else None
         contexts = self.engine.flow_table.contexts_at(flow_id, la.id)
         c = self.engine.classify(la, typed, meta, x.layer_data, contexts)
+        if meta.completion_handle is not None:  # the classification returned: handle retired
+            retire_completion_handle(self.engine.kernel, meta.completion_handle)
         steps = journey.setup if into_setup else journey.steps
         step = Step(
             len(steps),

@@ -84,9 +84,6 @@ class Waiter:
 
     def after(self, step: Step, x: Crossing, mark: int, setup: bool) -> Step:
         """The step that decides the crossing: ``step``, or the one made after completion."""
-        handle = step.in_meta_values.completion_handle
-        if handle is not None:
-            self.state.handles.pop(handle, None)  # its classification has returned
         made = self.state.log[mark:]
         del self.state.log[mark:]
         self._collect_problems()
