@@ -326,6 +326,32 @@ def redirect_metadata(family: str, view: RedirectView | None) -> dict[str, Any]:
     return {}
 
 
+def describe_records(records: RedirectRecords) -> str:
+    """The records in words, and what ``FwpsQueryConnectionRedirectState0`` answers for them.
+
+    >>> once = RedirectRecord(0x9004, 7, "p", ("1.2.3.4", 80), ("127.0.0.1", 8080))
+    >>> text = describe_records(RedirectRecords((once,)))
+    >>> text.split(";")[0]
+    "1 redirection: callout 'p' sent 1.2.3.4:80 to 127.0.0.1:8080"
+    >>> "REDIRECTED_BY_SELF for handle 0x9004" in text
+    True
+    """
+    if not records:
+        return "none: FwpsQueryConnectionRedirectState0 says NOT_REDIRECTED"
+    count = len(records)
+    said = []
+    for hid in dict.fromkeys(r.handle_id for r in reversed(records.records) if r.handle_id):
+        state = FwpsQueryConnectionRedirectState0(records, hid)
+        said.append(f"{state.name} for handle {hid:#x}")
+    said.append("REDIRECTED_BY_OTHER for any other")
+    return (
+        f"{count} redirection{'s' if count > 1 else ''}: "
+        + "; ".join(r.describe() for r in records.records)
+        + "; FwpsQueryConnectionRedirectState0 says "
+        + ", ".join(said)
+    )
+
+
 def _text(addr: tuple[str, int]) -> str:
     ip, port = addr
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
@@ -341,6 +367,7 @@ __all__ = [
     "RedirectRecord",
     "RedirectRecords",
     "RedirectView",
+    "describe_records",
     "loop_fault",
     "redirect_metadata",
     "redirections",

@@ -9,8 +9,11 @@ step 6: OUTBOUND_TRANSPORT_V4 (run-time id 16) — datagram — NONE_NO_MATCH
 
 from __future__ import annotations
 
+from wfpsim.redirection import describe_records
 from wfpsim.report import Table
+from wfpsim.stack.host import Address
 from wfpsim.stack.journey import Journey, Step
+from wfpsim.stack.layerdata import BindRequest, ConnectRequest
 from wfpsim.stack.packets import Packet, hexdump
 from wfpsim.values import DataType, display_field
 
@@ -94,6 +97,7 @@ def step_report(step: Step) -> str:
     if meta.discard_metadata is not None:
         d = meta.discard_metadata
         lines.append(f"  discard: module {d.discard_module}, reason {d.discard_reason}")
+    lines += redirect_lines(step)
     if step.packet is not None:
         marks: dict[int, str] = {}
         if step.layer.startswith("STREAM"):
@@ -107,12 +111,49 @@ def step_report(step: Step) -> str:
                 marks[step.data_offset] = f"DataOffset at this layer ({step.data_offset})"
             lines.append("layer_data (network order):")
         lines.append(hexdump(step.packet, marks=marks))
-    else:
+    elif not isinstance(step.layer_data, ConnectRequest | BindRequest):
         lines.append(f"layer_data: {type(step.layer_data).__name__ if step.layer_data else 'NULL'}")
     lines.append("decision: " + c.explain().replace("\n", "\n  "))
     if step.depends:
         lines.append(depends_text(step))
     return "\n".join(lines)
+
+
+def redirect_lines(step: Step) -> list[str]:
+    """What a step says about redirection: the request a callout changed at a redirect layer,
+    the redirect records its socket carries, a redirected connection's original destination
+    and the proxy's pid (``wfpsim.redirection``)."""
+    lines = []
+    data = step.layer_data
+    if isinstance(data, ConnectRequest | BindRequest):
+        connect = isinstance(data, ConnectRequest)
+        name = "FWPS_CONNECT_REQUEST0" if connect else "FWPS_BIND_REQUEST0"
+        line = f"layer_data: {name}, {'remote' if connect else 'local'} {_end(data)}"
+        if data.previous_version is not None:
+            line += f" (was {_end(data.previous_version)}, changed by filter "
+            line += f"{data.modifier_filter_id})"
+        lines.append(line)
+        if isinstance(data, ConnectRequest) and data.local_redirect_target_pid:
+            lines.append(
+                f"  local_redirect_target_pid = {data.local_redirect_target_pid}, "
+                f"local_redirect_handle = {data.local_redirect_handle!r}, "
+                f"local_redirect_context = {data.local_redirect_context!r}"
+            )
+    meta = step.in_meta_values
+    if meta.original_destination is not None:
+        ip, port = meta.original_destination
+        lines.append(f"  original_destination = {Address(ip, port)} (before redirection)")
+    if meta.local_redirect_target_pid:
+        lines.append(f"  local_redirect_target_pid = {meta.local_redirect_target_pid}")
+    if meta.redirect_records:
+        lines.append("  redirect_records: " + describe_records(meta.redirect_records))
+    return lines
+
+
+def _end(data: ConnectRequest | BindRequest) -> str:
+    if isinstance(data, ConnectRequest):
+        return str(Address(data.remote_address, data.remote_port))
+    return str(Address(data.local_address, data.local_port))
 
 
 def depends_text(step: Step) -> str:

@@ -12,6 +12,7 @@ import dataclasses
 import html
 from collections.abc import Iterable
 
+from wfpsim.stack.inspect import redirect_lines
 from wfpsim.stack.journey import Journey, Step
 from wfpsim.stack.packets import Packet, decode, hexdump
 from wfpsim.trace import ABSORB, Classification, Effect
@@ -213,6 +214,7 @@ def decision_html(step: Step, journey: Journey, last: bool) -> str:
                 lines.append(f"<p>… {len(journey.possible) - ALTERNATIVES} more combinations</p>")
         lines += [f"<p>{_e(n)}</p>" for n in journey.notes]
         lines += [f"<p><b>pend</b>: {_e(p.describe())}</p>" for p in journey.pends]
+        lines += [f"<p>redirect: {_e(r.describe())}</p>" for r in journey.redirects]
         lines += [f"<p><b>FAULT</b>: {_e(f)}</p>" for f in journey.faults]
         lines += [f"<p>log: <code>{_e(x)}</code></p>" for x in journey.log]
         parts.append(f'<div class="w-end">{"".join(lines)}</div>')
@@ -231,5 +233,6 @@ def inspector_html(step: Step) -> str:
     drop = "A discard layer: the stack is dropping this packet; filters here see the drop."
     injected = step.injection.describe() if step.injection is not None else ""
     notes = [n for n in (drop if step.is_discard else "", injected, step.note) if n]
+    notes += [n.strip() for n in redirect_lines(step)]  # original destination, redirect state
     extra = "".join(f'<p class="w-note">{_e(n)}</p>' for n in notes)
     return head + extra + fields_html(step) + meta_html(step) + layer_data_html(step)
