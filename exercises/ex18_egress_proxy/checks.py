@@ -9,16 +9,18 @@ from types import ModuleType
 from wfpsim import Engine
 from wfpsim.exercise import expect, expect_no_faults
 from wfpsim.stack import Journey, Stack
+from wfpsim.stack.proxy import LocalProxy, start_proxy
 
 LOCAL = "10.0.0.5:0"
 WEB = "93.184.216.34:80"
 
 
-def installed(m: ModuleType) -> tuple[Engine, Stack]:
-    """A fresh engine with the student's driver (and its proxy), and a stack on it."""
+def installed(m: ModuleType) -> tuple[LocalProxy, Stack]:
+    """A fresh engine with the student's driver and the proxy service, and a stack on it."""
     engine = Engine()
     m.install(engine)
-    return engine, Stack(engine)
+    proxy = start_proxy(engine, LocalProxy(m.PROXY_PORT, m.PROXY_PID))
+    return proxy, Stack(engine)
 
 
 def onward(journey: Journey) -> list[str]:
@@ -32,7 +34,7 @@ def onward(journey: Journey) -> list[str]:
     return out
 
 
-def through_the_proxy(m: ModuleType, stack: Stack, remote: str = WEB) -> Journey:
+def through_the_proxy(proxy: LocalProxy, stack: Stack, remote: str = WEB) -> Journey:
     """A web request to ``remote`` reaches it through the proxy, redirected once."""
     journey = stack.run("tcp", "outbound", LOCAL, remote, payload=["GET / HTTP/1.1"])
     expect_no_faults(journey)
@@ -40,7 +42,7 @@ def through_the_proxy(m: ModuleType, stack: Stack, remote: str = WEB) -> Journey
     went = onward(journey)
     expect(
         went,
-        f"the proxy never connected onward for {remote}; the proxy says: {m.PROXY.log[-1:]}",
+        f"the proxy never connected onward for {remote}; the proxy says: {proxy.log[-1:]}",
     )
     expect(went == [remote], f"the proxy connected to {went}; it should connect to [{remote!r}].")
     expect(
@@ -54,16 +56,16 @@ def through_the_proxy(m: ModuleType, stack: Stack, remote: str = WEB) -> Journey
 
 def check_request_reaches_the_server(m: ModuleType) -> None:
     """a web request goes through the proxy and on to the web server"""
-    _, stack = installed(m)
-    through_the_proxy(m, stack)
+    proxy, stack = installed(m)
+    through_the_proxy(proxy, stack)
 
 
 def check_proxy_gets_the_redirect_right(m: ModuleType) -> None:
     """the app's connection names the proxy's pid, and the proxy's own is BY_SELF"""
     from wfpsim.redirection import FwpsQueryConnectionRedirectState0
 
-    _, stack = installed(m)
-    journey = through_the_proxy(m, stack)
+    proxy, stack = installed(m)
+    journey = through_the_proxy(proxy, stack)
     meta = journey.at("ALE_AUTH_CONNECT_V4").in_meta_values
     expect(
         meta.local_redirect_target_pid == m.PROXY_PID,
@@ -81,8 +83,8 @@ def check_proxy_gets_the_redirect_right(m: ModuleType) -> None:
 
 def check_other_traffic_untouched(m: ModuleType) -> None:
     """HTTPS is not the proxy's; a web request beside it still goes through"""
-    _, stack = installed(m)
+    proxy, stack = installed(m)
     journey = stack.run("tcp", "outbound", LOCAL, "93.184.216.34:443")
     expect_no_faults(journey)
     expect(not journey.redirects, f"HTTPS was redirected: {journey.redirects}.")
-    through_the_proxy(m, stack)
+    through_the_proxy(proxy, stack)

@@ -2,12 +2,13 @@
 
 This driver sends web traffic through a local proxy: every TCP connection this host makes to
 port 80 should go to the proxy service at ``127.0.0.1:8080`` (process id ``PROXY_PID``), which
-reads where the connection was going and connects there itself (notebook 16). Its callout at
-``ALE_CONNECT_REDIRECT_V4`` takes a writable ``FWPS_CONNECT_REQUEST0`` and points it at the proxy.
+reads where the connection was going and connects there itself (notebook 16). The proxy
+is the product's user-mode service (:class:`wfpsim.stack.proxy.LocalProxy`; the lab starts it
+beside the driver). The driver's callout at ``ALE_CONNECT_REDIRECT_V4`` takes a writable
+``FWPS_CONNECT_REQUEST0`` and points it at the proxy.
 
 In the lab no web page ever loaded. Three bugs, all in :func:`classify` (:func:`install` is
-correct: it creates the redirect handle, registers the callout, adds the filter and starts the
-proxy):
+correct: it creates the redirect handle, registers the callout and adds the filter):
 
 * the callout never stores the **original destination** in the request's
   ``local_redirect_context`` (with ``local_redirect_context_size``): the proxy asks for it with
@@ -48,7 +49,6 @@ from wfpsim.redirection import (  # noqa: F401  (you will need some of them)
     FwpsRedirectHandleCreate0,
     Out,
 )
-from wfpsim.stack.proxy import LocalProxy, start_proxy
 
 LAYER = "ALE_CONNECT_REDIRECT_V4"
 CALLOUT = "web proxy"
@@ -56,9 +56,8 @@ PROXY_PORT = 8080
 PROXY_PID = 5000
 #: ``sizeof(SOCKADDR_STORAGE)``
 SOCKADDR_STORAGE_SIZE = 128
-#: the driver's redirect handle and its proxy service (``install`` makes them)
+#: the driver's redirect handle (``install`` creates it)
 REDIRECT_HANDLE: Any = None
-PROXY: Any = None
 
 
 def classify(
@@ -91,9 +90,8 @@ def classify(
 
 
 def install(engine: Engine) -> None:
-    """Create the redirect handle, add and register the callout and its filter, start the proxy
-    (correct)."""
-    global REDIRECT_HANDLE, PROXY
+    """Create the redirect handle, add and register the callout and its filter (correct)."""
+    global REDIRECT_HANDLE
     handle: Out[Any] = Out()
     with engine.kernel_context():
         FwpsRedirectHandleCreate0(None, 0, handle)
@@ -109,4 +107,3 @@ def install(engine: Engine) -> None:
             callout=CALLOUT,
         )
     )
-    PROXY = start_proxy(engine, LocalProxy(PROXY_PORT, PROXY_PID))

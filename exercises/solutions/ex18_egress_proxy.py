@@ -36,7 +36,6 @@ from wfpsim.redirection import (
     FwpsRedirectHandleCreate0,
     Out,
 )
-from wfpsim.stack.proxy import LocalProxy, start_proxy
 
 LAYER = "ALE_CONNECT_REDIRECT_V4"
 CALLOUT = "web proxy"
@@ -44,9 +43,8 @@ PROXY_PORT = 8080
 PROXY_PID = 5000
 #: ``sizeof(SOCKADDR_STORAGE)``
 SOCKADDR_STORAGE_SIZE = 128
-#: the driver's redirect handle and its proxy service (``install`` makes them)
+#: the driver's redirect handle (``install`` creates it)
 REDIRECT_HANDLE: Any = None
-PROXY: Any = None
 
 
 def classify(
@@ -87,9 +85,8 @@ def classify(
 
 
 def install(engine: Engine) -> None:
-    """Create the redirect handle, add and register the callout and its filter, start the proxy
-    (correct)."""
-    global REDIRECT_HANDLE, PROXY
+    """Create the redirect handle, add and register the callout and its filter (correct)."""
+    global REDIRECT_HANDLE
     handle: Out[Any] = Out()
     with engine.kernel_context():
         FwpsRedirectHandleCreate0(None, 0, handle)
@@ -105,4 +102,3 @@ def install(engine: Engine) -> None:
             callout=CALLOUT,
         )
     )
-    PROXY = start_proxy(engine, LocalProxy(PROXY_PORT, PROXY_PID))
