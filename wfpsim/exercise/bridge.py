@@ -203,6 +203,11 @@ class Channel:
                 self._close("the other process broke the channel's protocol")
             self.serve_one(message)
 
+    def owns(self, value: Any) -> bool:
+        """``value`` is one of this process's objects the other side holds a proxy of."""
+        handle = self._handles.get(id(value))
+        return handle is not None and self._objects.get(handle) is value
+
     def _own(self, handle: Any) -> Any:
         if not isinstance(handle, int) or handle not in self._objects:
             raise ValueError(f"no object {handle!r} in this process")
@@ -239,10 +244,11 @@ class Channel:
             operation: Callable[..., Any] = OPERATIONS[name]
             return operation(obj, *args)
         if op == "api":
-            fn = policy.api(str(message.get("m")), str(message.get("n")))
             args, kwargs = self.decode(message.get("a")), self.decode(message.get("k"))
             if not isinstance(args, tuple) or not isinstance(kwargs, dict):
                 raise TypeError("a call needs a tuple of arguments and a dict of keywords")
+            given = (*args, *kwargs.values())
+            fn = policy.api(str(message.get("m")), str(message.get("n")), given, self)
             return fn(*args, **{str(k): v for k, v in kwargs.items()})
         return policy.extra(self, message)
 

@@ -115,8 +115,8 @@ class Policy:
     def check_set(self, obj: Any, name: str, value: Any) -> None:
         """Refuse writing ``obj.name = value`` (raise); the default allows it."""
 
-    def api(self, module: str, name: str) -> Callable[..., Any]:
-        """The kernel function the other side asks to call."""
+    def api(self, module: str, name: str, args: tuple[Any, ...], channel: Channel) -> Any:
+        """The engine's function the other side asks to call with ``args``."""
         raise PermissionError("this side serves no kernel functions")
 
     def extra(self, channel: Channel, message: dict[str, Any]) -> Any:

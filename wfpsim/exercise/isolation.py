@@ -159,7 +159,12 @@ def run_checks(
         if hidden:
             base["hidden"] = _copy_hidden(ex, judge_side)
         student_request = {**base, "mode": "host", "protected": protected, "hidden": None}
-        judge_request = {**base, "mode": "judge", "checks": str(judging / "checks.py")}
+        judge_request = {
+            **base,
+            "mode": "judge",
+            "checks": str(judging / "checks.py"),
+            "protected": [*_protected(ex, protect), str(student_side)],
+        }
         run = spawn_pair(student_request, folder, judge_request, judging, timeout)
     return _report(ex, target, found, run)
 

@@ -78,14 +78,23 @@ class JudgePolicy(Policy):
         if isinstance(value, Proxy):
             raise TypeError(f"{cls.__name__}.{name} takes a value, not an object of your file")
 
-    def api(self, module: str, name: str) -> Any:
-        """A kernel function: upper-case name, a function of a wfpsim module."""
-        if not wfpsim_module(module) or not name[:1].isupper():
-            raise PermissionError(f"{module}.{name} is not a kernel function")
-        fn = getattr(wfpsim_import(module), name, None)
+    def api(self, module: str, name: str, args: tuple[Any, ...], channel: Channel) -> Any:
+        """A public function of a wfpsim module: the kernel API (upper-case names), or any other
+        one called with one of the judge's objects (``start_proxy(engine, proxy)``)."""
+        fn = getattr(wfpsim_import(module), name, None) if not name.startswith("_") else None
         if not isinstance(fn, types.FunctionType) or not wfpsim_module(fn.__module__):
-            raise PermissionError(f"{module}.{name} is not a kernel function")
+            raise PermissionError(f"{module}.{name} is not a function of the engine")
+        if not name[:1].isupper() and not any(_owned(channel, a) for a in args):
+            raise PermissionError(f"{module}.{name} runs in your own process")
         return fn
+
+
+def _owned(channel: Channel, value: Any) -> bool:
+    if type(value) in (list, tuple):
+        return any(channel.owns(v) for v in value)
+    if type(value) is dict:
+        return any(channel.owns(v) for v in value.values())
+    return channel.owns(value)
 
 
 def _tampered(what: str) -> str:
@@ -97,9 +106,10 @@ def _tampered(what: str) -> str:
 
 def judge(request: dict[str, Any], send: Any) -> None:
     """Run every check against the student's process (``request`` from the grading process)."""
-    from wfpsim.exercise.child import _load_suites
+    from wfpsim.exercise.child import _guard, _load_suites
 
     suites = _load_suites(request)
+    _guard(list(request.get("protected", [])), [True])  # the hidden file is gone; now lock up
     path = Path(request["student"])
     channel = Channel(int(request["read_fd"]), int(request["write_fd"]), "j", JudgePolicy())
 
