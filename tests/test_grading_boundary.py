@@ -44,7 +44,7 @@ def stub_with(exercise_id: str, extra: str, tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("exercise_id", ["ex01", "ex06", "ex10"])
+@pytest.mark.parametrize("exercise_id", ["ex01", "ex06", "ex10", "ex18"])
 def test_tampering_in_the_students_process_scores_zero(tmp_path: Path, exercise_id: str) -> None:
     """A stub that disables the checker and the fingerprint in its own process still scores 0
     (a policy exercise and two callout exercises), with hidden checks too."""
