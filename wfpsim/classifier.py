@@ -235,7 +235,11 @@ class _Caller:
         return self.registration(flt) is not None
 
     def skip_call(self, flt: Filter) -> bool:
-        """A CONDITIONAL_ON_FLOW callout with no context on this flow is not called."""
+        """A CONDITIONAL_ON_FLOW callout with no context on this flow is not called; nor is a
+        callout that must not see injected stream data (``layer_data.skip_filter``)."""
+        skip = getattr(self.layer_data, "skip_filter", None)  # injected stream data
+        if skip is not None and skip(flt):
+            return True
         reg = self.registration(flt)
         if reg is None or not reg.flags & CalloutRegisterFlag.CONDITIONAL_ON_FLOW:
             return False
@@ -258,6 +262,8 @@ class _Caller:
             flt, sub.weight, reg.callout_id, engine.filter_context(flt.filter_id)
         )
         context = self.flow_contexts.get(reg.callout_id, 0)
+        given = getattr(self.layer_data, "classify_out_flags", 0)  # STREAM: NO_MORE_DATA …
+        out.flags |= given
         args = (
             self.in_fixed,
             self.in_meta,
@@ -268,6 +274,8 @@ class _Caller:
             out,
         )
         fault = self.contained(name, reg.classify, args)
+        if given and isinstance(out.flags, int):
+            out.flags &= ~given  # input flags, not the callout's answer
         fault = fault or _bad_writes(out)
         if fault:
             call = CalloutCall(name, saw_action, saw_rights, 0, 0, 0, Action.BLOCK, "", fault)
@@ -283,6 +291,13 @@ class _Caller:
             name, saw_action, saw_rights, written, out.rights, out.flags, Action.BLOCK, "", ""
         )
         normalized, note = normalise(flt.action_type, written, call.left_alone)
+        report = getattr(self.layer_data, "after_callout", None)  # STREAM: the waterfall
+        if report is not None:
+            report(name, int(normalized))
+        if getattr(self.layer_data, "stream_action_by", lambda n: False)(name):
+            # FWPS_STREAM_CALLOUT_IO_PACKET0: with a stream action set, the returned action is
+            # ignored (wfpsim.stack.streamio acts on the stream action)
+            normalized, note = Action.CONTINUE, "stream action set: the returned action is ignored"
         return replace(call, normalized=normalized, note=note)
 
     def contained(self, name: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> str:

@@ -285,6 +285,48 @@ WSAENOTSOCK = 10038
 # --- end of redirection -------------------------------------------------------------------------
 
 
+# --- stream inspection (fwpstypes.h, fwpsk.h, ntstatus.h; wfpsim.streams) -----------------------
+class StreamActionType(enum.IntEnum):
+    """``FWPS_STREAM_ACTION_TYPE`` (fwpstypes.h): ``FWPS_STREAM_CALLOUT_IO_PACKET0.streamAction``.
+
+    The enumerators in the header's order, numbered from 0 (the header gives no explicit
+    values). Microsoft's *FWPS_STREAM_CALLOUT_IO_PACKET0* page documents all but
+    ``REQUEST_OUT_OF_BAND``, which the header declares and no page describes.
+
+    >>> int(FWPS_STREAM_ACTION_NEED_MORE_DATA), StreamActionType(5).fwp_name
+    (3, 'FWPS_STREAM_ACTION_DEFER')
+    """
+
+    NONE = 0
+    ALLOW_CONNECTION = 1
+    REQUEST_OUT_OF_BAND = 2
+    NEED_MORE_DATA = 3
+    DROP_CONNECTION = 4
+    DEFER = 5
+    TYPE_MAX = 6
+
+    @property
+    def fwp_name(self) -> str:
+        """The SDK name: ``FWPS_STREAM_ACTION_NEED_MORE_DATA``."""
+        return f"FWPS_STREAM_ACTION_{self.name}"
+
+
+FWPS_STREAM_ACTION_NONE = StreamActionType.NONE
+FWPS_STREAM_ACTION_ALLOW_CONNECTION = StreamActionType.ALLOW_CONNECTION
+FWPS_STREAM_ACTION_REQUEST_OUT_OF_BAND = StreamActionType.REQUEST_OUT_OF_BAND
+FWPS_STREAM_ACTION_NEED_MORE_DATA = StreamActionType.NEED_MORE_DATA
+FWPS_STREAM_ACTION_DROP_CONNECTION = StreamActionType.DROP_CONNECTION
+FWPS_STREAM_ACTION_DEFER = StreamActionType.DEFER
+FWPS_STREAM_ACTION_TYPE_MAX = StreamActionType.TYPE_MAX
+#: NTSTATUS values of the stream functions (ntstatus.h).
+STATUS_FWP_INVALID_PARAMETER = 0xC0220035
+STATUS_INVALID_DEVICE_STATE = 0xC0000184
+#: How much stream data WFP accumulates for FWPS_STREAM_ACTION_NEED_MORE_DATA before it sets
+#: FWPS_CLASSIFY_OUT_FLAG_BUFFER_LIMIT_REACHED (Microsoft Learn, *Stream Inspection*: 8 MB).
+STREAM_BUFFER_LIMIT = 8 * 1024 * 1024
+# --- end of stream inspection -------------------------------------------------------------------
+
+
 def FWPS_IS_METADATA_FIELD_PRESENT(meta_values: Any, bit: int) -> bool:
     """The fwpsk.h macro: ``(currentMetadataValues & bit) == bit``.
 
@@ -318,6 +360,7 @@ def all_names() -> dict[str, Any]:
     out.update(CONDITION_FLAGS)
     out.update(REAUTHORIZE_REASONS)
     out.update(STREAM_FLAGS)
+    out.update({a.fwp_name: a for a in StreamActionType})
     out.update({f"FWPS_METADATA_FIELD_{n}": bit for n, bit in METADATA_FIELDS.items()})
     return out
 

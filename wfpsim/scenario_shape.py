@@ -333,6 +333,8 @@ TRAFFIC = Table(
                 "redirects": Int(0, 0xFFFF),
                 "pends": Int(0, 0xFFFF),
                 "duration": Int(0, 86400),
+                "delivered": TEXT,
+                "held": Int(0, 0xFFFF),
             }
         ),
     },

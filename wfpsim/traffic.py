@@ -20,7 +20,9 @@ expect = { verdict = "PERMIT" }         # optional: verdict, decided_at, decided
                                         # redirects (counts of injections / bind and connect
                                         # redirections made, loops refused included), pends
                                         # (how many classifications callouts pended), duration
-                                        # (simulated seconds, first step to last)
+                                        # (simulated seconds, first step to last),
+                                        # delivered (the stream bytes the peer got), held (how
+                                        # often the stream layer held data for NEED_MORE_DATA)
 ```
 """
 
@@ -58,6 +60,8 @@ TRAFFIC_EXPECT_KEYS = {
     "redirects",
     "pends",
     "duration",
+    "delivered",
+    "held",
 }
 DRIVER_KEYS = {"load", "name"}
 KINDS = ("tcp", "udp", "icmp")

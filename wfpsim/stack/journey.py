@@ -179,6 +179,43 @@ class PendEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """What the stream layer did with a direction's data (:mod:`wfpsim.stack.streamio`).
+
+    ``kind``: ``held`` (kept for NEED_MORE_DATA, not indicated yet), ``partial`` (a callout
+    enforced only ``count_bytes_enforced`` bytes; the rest is indicated again), ``blocked``
+    (bytes taken out of the stream), ``injected`` (FwpsStreamInjectAsync0 data put in),
+    ``allowed`` (ALLOW_CONNECTION: no more indications), ``deferred`` / ``resumed`` (DEFER and
+    FwpsStreamContinue0), ``dropped`` (DROP_CONNECTION), ``delivered`` (what the receiving
+    side got). ``step`` is the STREAM step it belongs to (None when no indication was made).
+    """
+
+    kind: str
+    layer: str
+    outbound: bool
+    data: bytes = b""
+    detail: str = ""
+    step: int | None = None
+
+    def describe(self) -> str:
+        """``held at STREAM_V4 (send): 11 bytes — waiting for 16``."""
+        way = "send" if self.outbound else "receive"
+        extra = f" — {self.detail}" if self.detail else ""
+        return f"{self.kind} at {self.layer} ({way}): {len(self.data)} bytes {self.data!r}{extra}"
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"kind", "layer", "outbound", "data", "detail", "step"}`` (data as latin-1 text)."""
+        return {
+            "kind": self.kind,
+            "layer": self.layer,
+            "outbound": self.outbound,
+            "data": self.data.decode("latin-1"),
+            "detail": self.detail,
+            "step": self.step,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One crossing of one layer."""
 
@@ -257,6 +294,14 @@ class Journey:
         """Simulated seconds from the journey's first step to its last (0.0: no time passed)."""
         return self.steps[-1].time - self.steps[0].time if self.steps else 0.0
 
+    #: what the stream layer did: data held, partly enforced, injected … (``streamio``)
+    streams: list[StreamEvent] = field(default_factory=list)
+
+    @property
+    def delivered(self) -> bytes:
+        """The stream bytes the opener's peer received, in order (after any stream edits)."""
+        return b"".join(e.data for e in self.streams if e.kind == "delivered" and e.detail == "")
+
     @property
     def result(self) -> str:
         """PERMIT, BLOCK or DROP — or ``DEPENDS`` when unknown callouts' answers change it.
@@ -318,6 +363,9 @@ class Journey:
             "redirects": [r.to_json() for r in self.redirects],
             "pends": [p.to_json() for p in self.pends],
             "duration": self.duration,
+            "streams": [e.to_json() for e in self.streams],
+            "delivered": self.delivered.decode("latin-1"),
+            "held": sum(1 for e in self.streams if e.kind == "held"),
         }
 
     def save_pcap(self, path: str | os.PathLike[str]) -> Path:
@@ -359,5 +407,6 @@ class Journey:
         ]
         lines += [f"  redirect: {r.describe()}" for r in self.redirects]
         lines += [f"  pend: {p.describe()}" for p in self.pends]
+        lines += [f"  stream: {e.describe()}" for e in self.streams if e.kind != "delivered"]
         lines += [f"  FAULT: {f}" for f in self.faults]
         return "\n".join(lines)

@@ -2,17 +2,20 @@
 
 * packet layers: a :class:`NetBufferList` — the packet's bytes (network order) and the data
   offset where the layer's view begins;
-* the stream layer: a :class:`StreamCalloutIoPacket` with the stream data only;
+* the stream layer: a :class:`StreamCalloutIoPacket` (``FWPS_STREAM_CALLOUT_IO_PACKET0``): the
+  stream data only, and the members a stream callout answers in;
 * the redirect layers: a :class:`ConnectRequest` / :class:`BindRequest` a callout may change;
 * ALE layers without a packet (TCP connect, bind, listen, closure): ``None``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from wfpsim.ids import (
+    FWP_ACTION_BLOCK,
     FWPS_STREAM_FLAG_RECEIVE_DISCONNECT,
     FWPS_STREAM_FLAG_SEND,
     FWPS_STREAM_FLAG_SEND_DISCONNECT,
@@ -53,17 +56,173 @@ class NetBufferList:
         return self.data[max(0, self.data_offset - size) :]
 
 
-@dataclass(frozen=True, slots=True)
-class StreamCalloutIoPacket:
-    """``FWPS_STREAM_CALLOUT_IO_PACKET0``: stream data, no IP or TCP headers."""
+@dataclass(slots=True)
+class StreamDataOffset:
+    """``FWPS_STREAM_DATA_OFFSET0``: where the indicated portion begins.
 
-    data: bytes
+    Here the data sits in one net buffer list with one net buffer and no MDL chain:
+    ``net_buffer_list`` is that list, ``mdl_offset`` the first byte's offset in it.
+    ``stream_data_offset`` ("reserved for system use") holds how many bytes of this direction
+    of the stream came before the portion (**our choice**: drivers must not read it).
+    """
+
+    net_buffer_list: NetBufferList | None = None
+    net_buffer: NetBufferList | None = None
+    mdl: bytes | None = None
+    mdl_offset: int = 0
+    net_buffer_offset: int = 0
+    stream_data_offset: int = 0
+
+
+@dataclass(slots=True)
+class StreamData:
+    """``FWPS_STREAM_DATA0``: a portion of a data stream (``FWPS_STREAM_FLAG_*`` in ``flags``).
+
+    ``net_buffer_list_chain`` holds the bytes (a data offset of 0); for stream data a callout
+    injected, it carries that injection's history, which ``FwpsQueryPacketInjectionState0``
+    reads. Copy the bytes out with :func:`wfpsim.streams.FwpsCopyStreamDataToBuffer0`, or read
+    :attr:`data`.
+    """
+
     flags: int
+    data_offset: StreamDataOffset
+    data_length: int
+    net_buffer_list_chain: NetBufferList
+
+    @property
+    def data(self) -> bytes:
+        """The indicated bytes (``data_length`` of them)."""
+        return self.net_buffer_list_chain.current[: self.data_length]
+
+
+#: The members of FWPS_STREAM_CALLOUT_IO_PACKET0 a classifyFn sets (who wrote each is kept).
+OUT_MEMBERS = ("stream_action", "count_bytes_required", "count_bytes_enforced")
+
+
+class StreamCalloutIoPacket:
+    """``FWPS_STREAM_CALLOUT_IO_PACKET0``: ``layer_data`` at ``STREAM_V4`` / ``STREAM_V6``.
+
+    ``stream_data`` describes the indicated bytes (no IP or TCP header); ``missed_bytes`` is
+    what this callout did not see since its last call. A classifyFn answers in
+    ``stream_action`` (``FWPS_STREAM_ACTION_*``), ``count_bytes_required`` (with
+    ``FWPS_STREAM_ACTION_NEED_MORE_DATA``) and ``count_bytes_enforced`` (how many leading bytes
+    its action covers; the rest is indicated again). :mod:`wfpsim.stack.streamio` reads them.
+
+    The packet remembers which running callout wrote each of those three members last (the
+    stack reports a wrong combination as that callout's fault). ``data``, ``flags``,
+    ``data_length``, ``outbound`` and ``disconnect`` are shortcuts into ``stream_data``.
+    """
+
+    __slots__ = (
+        "_values",
+        "blocked_by",
+        "classify_out_flags",
+        "injected_by",
+        "missed_bytes",
+        "only_below",
+        "stream_data",
+        "writers",
+    )
+
+    def __init__(
+        self,
+        data: bytes | StreamData,
+        flags: int = 0,
+        missed_bytes: int = 0,
+        stream_data_offset: int = 0,
+    ) -> None:
+        if isinstance(data, StreamData):
+            stream_data = data
+        else:
+            nbl = NetBufferList(bytes(data), 0)
+            offset = StreamDataOffset(nbl, nbl, nbl.data, 0, 0, stream_data_offset)
+            stream_data = StreamData(flags, offset, len(nbl.data), nbl)
+        self.stream_data = stream_data
+        self.missed_bytes = missed_bytes
+        self._values: dict[str, int] = dict.fromkeys(OUT_MEMBERS, 0)
+        #: member -> the callout that wrote it last ("" outside a classifyFn)
+        self.writers: dict[str, str] = {}
+        #: FWPS_CLASSIFY_OUT_FLAG_* the engine sets in classify_out for this indication
+        self.classify_out_flags = 0
+        #: for injected stream data: the callout id that injected it (0: stack data)
+        self.injected_by = 0
+        #: filter -> True when its callout must not see this data (injected data: lower
+        #: sublayers only)
+        self.only_below: Callable[[Any], bool] | None = None
+        #: the callout that blocked the data (later callouts do not see it: the waterfall)
+        self.blocked_by = ""
+
+    def _get(self, name: str) -> int:
+        return self._values[name]
+
+    def _set(self, name: str, value: int) -> None:
+        from wfpsim.kernel import current_kernel
+
+        kernel = current_kernel()
+        running = kernel.running_callouts if kernel is not None else []
+        self.writers[name] = running[-1] if running else ""
+        self._values[name] = value
+
+    @property
+    def stream_action(self) -> int:
+        """``streamAction``: an ``FWPS_STREAM_ACTION_*`` value (set by the classifyFn)."""
+        return self._get("stream_action")
+
+    @stream_action.setter
+    def stream_action(self, value: int) -> None:
+        self._set("stream_action", value)
+
+    @property
+    def count_bytes_required(self) -> int:
+        """``countBytesRequired``: with NEED_MORE_DATA, how many bytes to accumulate."""
+        return self._get("count_bytes_required")
+
+    @count_bytes_required.setter
+    def count_bytes_required(self, value: int) -> None:
+        self._set("count_bytes_required", value)
+
+    @property
+    def count_bytes_enforced(self) -> int:
+        """``countBytesEnforced``: the leading bytes the action covers (0: all of them)."""
+        return self._get("count_bytes_enforced")
+
+    @count_bytes_enforced.setter
+    def count_bytes_enforced(self, value: int) -> None:
+        self._set("count_bytes_enforced", value)
+
+    def skip_filter(self, flt: object) -> bool:
+        """The classifier does not call this filter's callout (read before each callout).
+
+        Microsoft Learn, *Stream Inspection* (waterfall model): once a callout blocked the
+        data no later callout inspects it; injected data goes to lower-weight sublayers only.
+        """
+        if self.blocked_by:
+            return True
+        return self.only_below is not None and self.only_below(flt)
+
+    def after_callout(self, callout: str, action: int) -> None:
+        """The classifier reports each callout's returned action (a BLOCK ends the waterfall)."""
+        if action == FWP_ACTION_BLOCK and not self.stream_action_by(callout):
+            self.blocked_by = callout
+
+    def stream_action_by(self, callout: str) -> bool:
+        """``callout`` set a stream action other than ``FWPS_STREAM_ACTION_NONE``."""
+        return self.writers.get("stream_action") == callout and self._values["stream_action"] != 0
+
+    @property
+    def data(self) -> bytes:
+        """The indicated bytes (``stream_data.data``)."""
+        return self.stream_data.data
+
+    @property
+    def flags(self) -> int:
+        """``stream_data.flags``."""
+        return self.stream_data.flags
 
     @property
     def data_length(self) -> int:
         """``streamData->dataLength``."""
-        return len(self.data)
+        return self.stream_data.data_length
 
     @property
     def outbound(self) -> bool:
@@ -75,6 +234,14 @@ class StreamCalloutIoPacket:
         """A FIN: ``FWPS_STREAM_FLAG_SEND_DISCONNECT`` or ``..._RECEIVE_DISCONNECT``."""
         return bool(
             self.flags & (FWPS_STREAM_FLAG_SEND_DISCONNECT | FWPS_STREAM_FLAG_RECEIVE_DISCONNECT)
+        )
+
+    def __repr__(self) -> str:
+        answer = ", ".join(f"{k}={v}" for k, v in self._values.items() if v)
+        return (
+            f"StreamCalloutIoPacket({self.data!r}, flags={self.flags:#x}"
+            + (f", {answer}" if answer else "")
+            + ")"
         )
 
 

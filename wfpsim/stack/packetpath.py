@@ -7,25 +7,26 @@ drops that packet (and shows at the layer's discard twin unless absorbed).
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from wfpsim.callouts import DiscardMetadata
-from wfpsim.ids import (
-    FWP_DIRECTION_INBOUND,
-    FWP_DIRECTION_OUTBOUND,
-    FWPS_STREAM_FLAG_RECEIVE,
-    FWPS_STREAM_FLAG_RECEIVE_DISCONNECT,
-    FWPS_STREAM_FLAG_SEND,
-    FWPS_STREAM_FLAG_SEND_DISCONNECT,
-)
+from wfpsim.ids import FWP_DIRECTION_INBOUND, FWP_DIRECTION_OUTBOUND
 from wfpsim.objects import Action
 from wfpsim.stack.conversation import Conversation
 from wfpsim.stack.core import Endpoint
 from wfpsim.stack.host import address_type
-from wfpsim.stack.layerdata import StreamCalloutIoPacket
 from wfpsim.stack.packets import Packet, TcpFlags, TCPHeader, UDPHeader, icmp_port_unreachable
+from wfpsim.stack.streamio import StreamPath
+from wfpsim.stack.streamio import stream_flags as flags_for
 
 
 class PacketPath(Conversation):
     """The packet crossings of a conversation (socket operations are in the base class)."""
+
+    @cached_property
+    def streams(self) -> StreamPath:
+        """The stream layer's channels of this conversation (``wfpsim.stack.streamio``)."""
+        return StreamPath(self)
 
     def outbound_packet(
         self, ep: Endpoint, pkt: Packet, event: str, data_layer: str | None = None
@@ -34,19 +35,15 @@ class PacketPath(Conversation):
         if not self.reauthorize(ep, pkt, FWP_DIRECTION_OUTBOUND):
             return False
         if data_layer == "STREAM":
-            data = StreamCalloutIoPacket(pkt.payload, stream_flags(pkt, outbound=True))
-            x = self.crossing(
-                "STREAM",
-                ep,
-                event,
-                FWP_DIRECTION_OUTBOUND,
-                packet=pkt,
-                raw=pkt.payload,
-                data_offset=0,
-                layer_data=data,
-            )
-            if not self.let_through(self.step(x), x):
+            # the stream layer may hold, edit or add to the data (wfpsim.stack.streamio)
+            if not self.streams.send(ep, pkt, event, is_fin(pkt)):
                 return False
+            sent = self.streams.replaced.get(id(pkt), pkt)
+            if sent is None:
+                return True  # held at the stream layer: nothing goes down the stack
+            if sent is not pkt:
+                self.streams.replaced[id(pkt)] = sent
+            pkt = sent
         elif data_layer == "DATAGRAM_DATA":
             x = self.packet_crossing(
                 "DATAGRAM_DATA", ep, event, FWP_DIRECTION_OUTBOUND, pkt, pkt.transport_offset
@@ -92,18 +89,7 @@ class PacketPath(Conversation):
         if not self.reauthorize(ep, pkt, FWP_DIRECTION_INBOUND):
             return False
         if data_layer == "STREAM" and (pkt.payload or is_fin(pkt)):
-            data = StreamCalloutIoPacket(pkt.payload, stream_flags(pkt, outbound=False))
-            x = self.crossing(
-                "STREAM",
-                ep,
-                event,
-                FWP_DIRECTION_INBOUND,
-                packet=pkt,
-                raw=pkt.payload,
-                data_offset=0,
-                layer_data=data,
-            )
-            return self.let_through(self.step(x), x)
+            return self.streams.receive(ep, pkt, event, is_fin(pkt))
         if data_layer == "DATAGRAM_DATA":
             # inbound: the payload; for the stack's ICMP socket, the ICMP header
             # (Microsoft Learn, *Data offset positions*)
@@ -118,8 +104,17 @@ class PacketPath(Conversation):
         """``pkt`` goes from ``src`` to ``dst``; the layers of whichever ends are local."""
         if src.local and not self.outbound_packet(src, pkt, event, data_layer):
             return False
+        if src.local and data_layer == "STREAM":
+            sent = self.streams.carried(pkt)  # what left the stream layer instead
+            if sent is None:
+                return True  # held at the sender's stream layer: nothing reached the peer
+            pkt = sent
         pkt = self.reinjector.carried(pkt, FWP_DIRECTION_OUTBOUND)  # an injected copy, if any
-        return not (dst.local and not self.inbound_packet(dst, pkt, event, data_layer))
+        if not dst.local:
+            if data_layer == "STREAM":
+                self.streams.wire(src, pkt)
+            return True
+        return self.inbound_packet(dst, pkt, event, data_layer)
 
     def icmp_unreachable_to(self, src: Endpoint, dst: Endpoint, original: Packet) -> None:
         """``src`` answers a datagram to a closed port with ICMP port-unreachable.
@@ -200,9 +195,7 @@ def stream_flags(pkt: Packet, outbound: bool) -> int:
     (``FWPS_STREAM_FLAG_SEND_DISCONNECT`` / ``FWPS_STREAM_FLAG_RECEIVE_DISCONNECT``: the WDK
     *FWPS_STREAM_DATA0* page: "the inbound data has arrived with the FIN flag set").
     """
-    if outbound:
-        return FWPS_STREAM_FLAG_SEND | (FWPS_STREAM_FLAG_SEND_DISCONNECT if is_fin(pkt) else 0)
-    return FWPS_STREAM_FLAG_RECEIVE | (FWPS_STREAM_FLAG_RECEIVE_DISCONNECT if is_fin(pkt) else 0)
+    return flags_for(outbound, is_fin(pkt))
 
 
 def embedded_fields(original: Packet) -> dict[str, int | str]:

@@ -162,9 +162,12 @@ class TcpConversation(PacketPath):
             return False
         src, dst = (self.a, self.b) if from_opener else (self.b, self.a)
         data = self.seg(src, dst, PSH | ACK, payload)
+        self.streams.ack_due = True
         if not self.transmit(src, dst, data, "data", "STREAM"):
             self.failed = True
             return False
+        if not self.streams.ack_due:
+            return True  # held or deferred at a stream layer: no ACK yet (wfpsim.stack.streamio)
         if not self.transmit(dst, src, self.seg(dst, src, ACK), "ACK"):
             self.failed = True
             return False

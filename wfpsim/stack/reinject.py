@@ -110,9 +110,9 @@ def read_packet(data: bytes) -> Packet:
 def with_copy(x: Crossing, copy: Copy, root: Packet) -> Crossing:
     """The crossing ``x`` with the injected copy in place of the packet it carried."""
     pkt = copy.packet
+    layer_data: object
     if isinstance(x.layer_data, StreamCalloutIoPacket):
-        raw, data = pkt.payload, StreamCalloutIoPacket(pkt.payload, x.layer_data.flags)
-        layer_data: object = data
+        raw, layer_data = x.raw, x.layer_data  # the stream data is the stream's, not the copy's
     else:
         raw = pkt.to_bytes()
         layer_data = NetBufferList(raw, x.data_offset or 0, copy.history)
