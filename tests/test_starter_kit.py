@@ -107,6 +107,9 @@ def test_builtin_scenario_json(capsys: pytest.CaptureFixture[str]) -> None:
         "redirects",
         "pends",
         "duration",
+        "streams",
+        "delivered",
+        "held",
     }
     assert (t0["verdict"], t0["decided_at"], t0["decided_by"]) == (
         "BLOCK",
