@@ -12,7 +12,9 @@ several segments, so a decision on the first piece would be a guess:
 * anything else: ``FWPS_STREAM_ACTION_ALLOW_CONNECTION`` — the rest of the flow is not
   indicated again.
 
-With ``need_more_data = False`` (the pitfall) it decides on whatever the first segment holds:
+:class:`SloppyInspectorDriver` returns ``FWP_ACTION_BLOCK`` beside its stream actions: the action
+is ignored and the mistake reported as the callout's fault. With ``need_more_data = False``
+(:class:`HastyInspectorDriver`, the other pitfall) it decides on whatever the first segment holds:
 ``GET /ad`` names no forbidden path, the flow is allowed, and ``GET /admin`` goes through.
 Each decision is logged with DbgPrint, so a scenario's ``expect.log`` can follow it.
 """
@@ -26,6 +28,7 @@ from wfpsim.callouts import ClassifyOut, IncomingValues, KernelFilter, MetaValue
 from wfpsim.conditions import Condition
 from wfpsim.errors import WfpError
 from wfpsim.ids import (
+    FWP_ACTION_BLOCK,
     FWP_ACTION_NONE,
     FWPS_CLASSIFY_OUT_FLAG_NO_MORE_DATA,
     FWPS_STREAM_ACTION_ALLOW_CONNECTION,
@@ -71,6 +74,8 @@ class RequestInspectorDriver:
     forbidden: tuple[bytes, ...] = (b"/admin",)
     remote_port = 80
     need_more_data = True
+    #: what classifyFn returns beside a stream action (FWP_ACTION_NONE, as documented)
+    returned_action = FWP_ACTION_NONE
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -132,7 +137,7 @@ class RequestInspectorDriver:
         seen = bytes(buffer[: copied.value or 0])
         line = request_line(seen)
         no_more = classify_out.flags & FWPS_CLASSIFY_OUT_FLAG_NO_MORE_DATA
-        classify_out.action_type = FWP_ACTION_NONE  # a stream action decides (see below)
+        classify_out.action_type = self.returned_action  # a stream action decides (below)
         if line is None and self.need_more_data and not no_more:
             layer_data.stream_action = FWPS_STREAM_ACTION_NEED_MORE_DATA
             layer_data.count_bytes_required = len(seen) + 1
@@ -158,4 +163,17 @@ class HastyInspectorDriver(RequestInspectorDriver):
     need_more_data = False
 
 
-__all__ = ["HastyInspectorDriver", "RequestInspectorDriver", "request_line"]
+class SloppyInspectorDriver(RequestInspectorDriver):
+    """The pitfall: returns ``FWP_ACTION_BLOCK`` beside its stream actions ("block until I know").
+    Windows ignores the action; wfpsim does too and reports it as the callout's fault."""
+
+    name = "SloppyInspector"
+    returned_action = FWP_ACTION_BLOCK
+
+
+__all__ = [
+    "HastyInspectorDriver",
+    "RequestInspectorDriver",
+    "SloppyInspectorDriver",
+    "request_line",
+]

@@ -101,7 +101,11 @@ def step_report(step: Step) -> str:
     if step.packet is not None:
         marks: dict[int, str] = {}
         if step.layer.startswith("STREAM"):
-            lines.append("layer_data: stream data only (no IP or TCP header)")
+            lines.append(
+                "layer_data: FWPS_STREAM_CALLOUT_IO_PACKET0, stream data only (no IP or TCP header)"
+            )
+            members = getattr(step.layer_data, "members", None)
+            lines += [f"  {k} = {v}" for k, v in (members() if members else [])]
         else:
             try:
                 marks = Packet.from_bytes(step.packet).sections()

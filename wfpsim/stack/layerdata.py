@@ -236,6 +236,36 @@ class StreamCalloutIoPacket:
             self.flags & (FWPS_STREAM_FLAG_SEND_DISCONNECT | FWPS_STREAM_FLAG_RECEIVE_DISCONNECT)
         )
 
+    def members(self) -> list[tuple[str, str]]:
+        """The members as (name, value) rows, the callout's answers naming who wrote them."""
+        from wfpsim.ids import STREAM_FLAGS, StreamActionType
+
+        sd = self.stream_data
+        flags = [
+            n.removeprefix("FWPS_STREAM_FLAG_") for n, b in STREAM_FLAGS.items() if sd.flags & b
+        ]
+        rows = [
+            ("stream_data.flags", f"{sd.flags:#x} ({' | '.join(flags) or 'none'})"),
+            ("stream_data.data_length", str(sd.data_length)),
+            ("stream_data.data_offset.stream_data_offset", str(sd.data_offset.stream_data_offset)),
+            ("missed_bytes", str(self.missed_bytes)),
+        ]
+        if self.classify_out_flags:
+            rows.append(("classify_out.flags (given)", f"{self.classify_out_flags:#x}"))
+        for name in OUT_MEMBERS:
+            value = self._values[name]
+            shown = str(value)
+            if name == "stream_action":
+                try:
+                    shown = StreamActionType(value).fwp_name
+                except ValueError:
+                    shown = repr(value)
+            who = self.writers.get(name)
+            rows.append((name, shown + (f" (set by {who!r})" if who else "")))
+        if sd.net_buffer_list_chain.injected:
+            rows.append(("injected", "yes: FwpsStreamInjectAsync0 data (lower sublayers only)"))
+        return rows
+
     def __repr__(self) -> str:
         answer = ", ".join(f"{k}={v}" for k, v in self._values.items() if v)
         return (

@@ -101,7 +101,9 @@ def layer_data_html(step: Step) -> str:
     if data is not None and kind == "StreamCalloutIoPacket":
         title = f"layer_data: FWPS_STREAM_CALLOUT_IO_PACKET0 — {len(data)} bytes of stream data"
         body = "<p>Stream data only: no IP or TCP header at the stream layer.</p>"
-        return _box("data", _e(title), body + _hex_html(data, {}))
+        answers = [(_e(k), _e(v)) for k, v in ld.members()]  # and what the callout answered
+        table = _table(answers, (), "w-t w-fix")
+        return _box("data", _e(title), body + table + _hex_html(data, {}))
     if data is not None:
         marks: dict[int, str] = {}
         fields = []

@@ -1,0 +1,82 @@
+"""The stream layer in the step report, the journey table, the player's inspector, pcapng, and
+the DEFER example driver (wfpsim.examples.stream_defer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wfpsim import Engine
+from wfpsim.examples.stream_defer import ThrottleDriver
+from wfpsim.examples.stream_inspect import SloppyInspectorDriver
+from wfpsim.ids import STATUS_SUCCESS
+from wfpsim.runner import run
+from wfpsim.stack import Stack
+from wfpsim.stack.inspect import journey_table, step_report
+from wfpsim.stack.pcap import packets
+
+
+def split_edit():  # type: ignore[no-untyped-def]
+    return run("stream-edit").traffic[1].journey
+
+
+def test_the_step_report_shows_the_io_packet_and_who_answered() -> None:
+    """step_report lists the FWPS_STREAM_CALLOUT_IO_PACKET0 members and the callout's answers."""
+    journey = split_edit()
+    held = next(s for s in journey.steps if "NEED_MORE_DATA" in s.note)
+    text = step_report(held)
+    assert "FWPS_STREAM_CALLOUT_IO_PACKET0" in text
+    assert "stream_action = FWPS_STREAM_ACTION_NEED_MORE_DATA (set by 'stream edit 1')" in text
+    assert "count_bytes_required = 5" in text and "stream_data.data_length = 3" in text
+
+
+def test_the_journey_table_notes_held_partial_and_injected_data() -> None:
+    """The note column says what the stream layer did with the data at each STREAM step."""
+    notes = [row[6] for row in journey_table(split_edit()).rows if row[1] == "STREAM_V4"]
+    assert any(n.startswith("partial: 6 bytes") for n in notes)
+    assert any(n.startswith("held: 3 bytes") for n in notes)
+    assert any(n.startswith("injected: 5 bytes") for n in notes)
+
+
+def test_the_player_inspector_shows_the_stream_members() -> None:
+    """The inspector's layer-data box holds the members table and the step's note."""
+    from wfpsim.viz.frames import inspector_html
+
+    journey = split_edit()
+    held = next(s for s in journey.steps if "NEED_MORE_DATA" in s.note)
+    html = inspector_html(held)
+    assert "FWPS_STREAM_CALLOUT_IO_PACKET0" in html and "count_bytes_required" in html
+    assert "held: 3 bytes" in html
+
+
+def test_an_edited_stream_exports_as_pcapng(tmp_path: Path) -> None:
+    """The frame that left carries the edited bytes; the file is written."""
+    journey = split_edit()
+    payloads = [f.data for f in packets([journey])]
+    assert any(p.endswith(b"sunny and cold") for p in payloads)
+    assert journey.save_pcap(tmp_path / "edit.pcapng").stat().st_size > 0
+
+
+def test_the_sloppy_inspector_is_reported_and_still_holds_the_data() -> None:
+    """FWP_ACTION_BLOCK beside NEED_MORE_DATA: a fault; the action is ignored."""
+    engine = Engine()
+    SloppyInspectorDriver(engine).driver_entry()
+    journey = Stack(engine).run(
+        "tcp", "outbound", "10.0.0.5:0", "93.184.216.34:80", payload=["GET /i", "x HTTP/1.1\r\n"]
+    )
+    assert "returned FWP_ACTION_BLOCK" in journey.faults[0]
+    assert journey.verdict == "PERMIT" and journey.delivered == b"GET /ix HTTP/1.1\r\n"
+
+
+def test_the_throttle_defers_until_resumed() -> None:
+    """ThrottleDriver: deferred, unacknowledged; resume() continues and the data arrives."""
+    engine = Engine()
+    throttle = ThrottleDriver(engine)
+    throttle.driver_entry()
+    conv = Stack(engine).open("tcp", "inbound", "10.0.0.5:8080", "198.51.100.9:50000")
+    conv.send(b"part one")  # type: ignore[attr-defined]
+    assert conv.journey.delivered == b"" and conv.journey.steps[-1].layer == "STREAM_V4"
+    assert throttle.resume() == [STATUS_SUCCESS]
+    assert conv.journey.delivered == b"part one" and conv.journey.faults == []
+    conv.send(b"part two")  # type: ignore[attr-defined]
+    assert throttle.resume() == [STATUS_SUCCESS]
+    assert conv.journey.delivered == b"part onepart two"
