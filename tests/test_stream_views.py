@@ -80,3 +80,87 @@ def test_the_throttle_defers_until_resumed() -> None:
     conv.send(b"part two")  # type: ignore[attr-defined]
     assert throttle.resume() == [STATUS_SUCCESS]
     assert conv.journey.delivered == b"part onepart two"
+
+
+def test_a_disconnect_injection_sets_fin_on_the_released_segment() -> None:
+    """FwpsStreamInjectAsync0 with FWPS_STREAM_FLAG_SEND_DISCONNECT: data, then FIN."""
+    import uuid
+
+    from wfpsim.ids import (
+        FWP_ACTION_PERMIT,
+        FWPS_INJECTION_TYPE_STREAM,
+        FWPS_STREAM_FLAG_SEND,
+        FWPS_STREAM_FLAG_SEND_DISCONNECT,
+    )
+    from wfpsim.injection import (
+        FwpsAllocateNetBufferAndNetBufferList0,
+        FwpsInjectionHandleCreate0,
+        Out,
+    )
+    from wfpsim.objects import Callout, Filter
+    from wfpsim.stack.packets import Packet, TcpFlags
+    from wfpsim.streams import FwpsStreamInjectAsync0
+
+    engine = Engine()
+    handle: Out = Out()
+    statuses: list[int] = []
+
+    def fn(fixed, meta, io, ctx, flt, fc, out) -> None:  # type: ignore[no-untyped-def]
+        out.action_type = FWP_ACTION_PERMIT
+        if io.data_length and not statuses:
+            nbl: Out = Out()
+            FwpsAllocateNetBufferAndNetBufferList0(None, 0, 0, b"bye", 0, 3, nbl)
+            flags = FWPS_STREAM_FLAG_SEND | FWPS_STREAM_FLAG_SEND_DISCONNECT
+            statuses.append(
+                FwpsStreamInjectAsync0(
+                    handle.value, None, 0, meta.flow_handle, flt.action.callout_id,
+                    fixed.layer_id, flags, nbl.value, 3, lambda *a: None, None,
+                )
+            )  # fmt: skip
+
+    key = uuid.UUID("11111111-2222-3333-4444-5555555555ff")
+    with engine.kernel_context():
+        FwpsInjectionHandleCreate0(0, FWPS_INJECTION_TYPE_STREAM, handle)
+        engine.register_callout(key, fn, None, None)
+    engine.add_callout(Callout("closer", "STREAM_V4", key))
+    engine.add_filter(Filter("closer", "STREAM_V4", "CALLOUT_TERMINATING", callout=key))
+    journey = Stack(engine).run("tcp", "outbound", "10.0.0.5:0", "93.184.216.34:80", payload=["hi"])
+    assert statuses == [STATUS_SUCCESS] and journey.delivered == b"hibye"
+    sent = next(
+        s for s in journey.steps if s.layer == "OUTBOUND_TRANSPORT_V4" and s.event == "data"
+    )
+    assert Packet.from_bytes(sent.packet).transport.flags & TcpFlags.FIN  # type: ignore[union-attr]
+    assert any(e.detail.startswith("FIN") for e in journey.streams)
+
+
+def test_data_injected_outside_classify_into_a_deferred_stream_is_delivered() -> None:
+    """A deferred inbound stream takes FwpsStreamInjectAsync0 data from outside classifyFn."""
+    from wfpsim.ids import (
+        FWPS_INJECTION_TYPE_STREAM,
+        FWPS_LAYER_STREAM_V4,
+        FWPS_STREAM_FLAG_RECEIVE,
+    )
+    from wfpsim.injection import (
+        FwpsAllocateNetBufferAndNetBufferList0,
+        FwpsInjectionHandleCreate0,
+        Out,
+    )
+    from wfpsim.streams import FwpsStreamInjectAsync0
+
+    engine = Engine()
+    throttle = ThrottleDriver(engine)
+    throttle.driver_entry()
+    conv = Stack(engine).open("tcp", "inbound", "10.0.0.5:8080", "198.51.100.9:50000")
+    conv.send(b"raw")  # type: ignore[attr-defined]
+    flow, callout_id, _, _ = throttle.deferred[0]
+    done: list[object] = []
+    with engine.kernel_context():
+        handle: Out = Out()
+        FwpsInjectionHandleCreate0(0, FWPS_INJECTION_TYPE_STREAM, handle)
+        nbl: Out = Out()
+        FwpsAllocateNetBufferAndNetBufferList0(None, 0, 0, b"scanned", 0, 7, nbl)
+        status = FwpsStreamInjectAsync0(
+            handle.value, None, 0, flow, callout_id, FWPS_LAYER_STREAM_V4,
+            FWPS_STREAM_FLAG_RECEIVE, nbl.value, 7, lambda *a: done.append(a), None,
+        )  # fmt: skip
+    assert status == STATUS_SUCCESS and conv.journey.delivered == b"scanned" and done

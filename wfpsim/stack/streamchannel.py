@@ -39,6 +39,7 @@ class Channel:
         self.deferred_by = 0  # callout id that deferred the stream (0: not deferred)
         self.position = 0  # bytes of this direction indicated and settled so far
         self.from_opener = True
+        self.fin_injected = False  # FwpsStreamInjectAsync0 with a DISCONNECT flag
 
     # -- the stack's side ------------------------------------------------------------------
     def segment(self, pkt: Packet, event: str, fin: bool) -> Verdict:

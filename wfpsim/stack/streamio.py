@@ -27,7 +27,10 @@ inspection filter, an undocumented stream action or a ``count_bytes_enforced`` l
 data are reported as the callout's fault and the stream action is then ignored (or, for the
 first, applied and the action ignored, as documented); a BLOCK with nothing injected in its
 place ends the application's send (the journey's verdict is BLOCK); ``missed_bytes`` is 0;
-held NEED_MORE_DATA data is acknowledged to the peer, deferred data is not.
+held NEED_MORE_DATA data is acknowledged to the peer, deferred data is not; an injection with
+a DISCONNECT flag sets FIN on the segment that carries the released data (the application's own
+close still follows). Microsoft's *waterfall model* is kept within one indication: once a
+callout blocked the data, later callouts are not called for it.
 """
 
 from __future__ import annotations
@@ -105,6 +108,7 @@ class StreamPath:
         verdict = ch.segment(pkt, event, fin)
         if not verdict.ok:
             return False
+        verdict.fin, ch.fin_injected = verdict.fin or ch.fin_injected, False
         if not verdict.data and not verdict.fin:
             self.replaced[id(pkt)] = None
             self.ack_due = False  # nothing went on the wire
@@ -264,12 +268,15 @@ class StreamPath:
                 )
                 self.complete(inj, STATUS_INVALID_PARAMETER, "dropped: injection loop")
                 continue
-            verdict = ch.indicate(inj.data, "data (injected)", fin, inj, depth + 1)
-            if not verdict.ok:
-                self.complete(inj, STATUS_SUCCESS, "carried; the connection then ended")
-                return out, False
-            data = verdict.data
-            out += data
+            if inj.disconnect:  # the documented FIN: ends this direction after the data
+                ch.fin_injected = True
+                self.note("injected", ch, b"", "FIN (a DISCONNECT stream flag)", step.index)
+            if inj.data:
+                verdict = ch.indicate(inj.data, "data (injected)", fin, inj, depth + 1)
+                if not verdict.ok:
+                    self.complete(inj, STATUS_SUCCESS, "carried; the connection then ended")
+                    return out, False
+                out += verdict.data
             self.complete(inj, STATUS_SUCCESS, "carried in the stream")
         return out, True
 
