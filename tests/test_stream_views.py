@@ -39,7 +39,7 @@ def test_the_journey_table_notes_held_partial_and_injected_data() -> None:
 
 def test_the_player_inspector_shows_the_stream_members() -> None:
     """The inspector's layer-data box holds the members table and the step's note."""
-    from wfpsim.viz.frames import inspector_html
+    from wfpsim.viz.inspector import inspector_html
 
     journey = split_edit()
     held = next(s for s in journey.steps if "NEED_MORE_DATA" in s.note)
