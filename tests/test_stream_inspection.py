@@ -72,7 +72,7 @@ def test_layer_data_is_a_stream_callout_io_packet() -> None:
 
 def test_copy_stream_data_to_buffer_copies_what_fits() -> None:
     """FwpsCopyStreamDataToBuffer0 fills the buffer and reports the count."""
-    io = StreamCalloutIoPacket(b"abcdef", FWPS_STREAM_FLAG_SEND)
+    io = StreamCalloutIoPacket.of(b"abcdef", FWPS_STREAM_FLAG_SEND)
     buffer, copied = bytearray(4), Out[int]()
     FwpsCopyStreamDataToBuffer0(io.stream_data, buffer, 6, copied)
     assert bytes(buffer) == b"abcd" and copied.value == 4

@@ -7,8 +7,8 @@ segment and ``RET`` start the next. Write the callout :func:`classify` for ``STR
 1. Only **outbound** data is inspected (``FWPS_STREAM_FLAG_SEND`` in
    ``layer_data.stream_data.flags``); inbound data, and an empty indication (a bare FIN),
    get ``FWP_ACTION_PERMIT``.
-2. Read the indicated bytes with ``FwpsCopyStreamDataToBuffer0(stream_data, buffer,
-   stream_data.data_length, copied)`` (``buffer`` a ``bytearray``, ``copied`` an ``Out()``).
+2. Read the indicated bytes: ``layer_data.stream_data.data`` (what a C driver copies into its
+   own buffer with ``FwpsCopyStreamDataToBuffer0``).
 3. The data contains ``WORD``: set ``layer_data.stream_action`` to
    ``FWPS_STREAM_ACTION_DROP_CONNECTION``, ``classify_out.action_type`` to ``FWP_ACTION_NONE``,
    and print ``DbgPrint("leak stopped")``.
@@ -39,9 +39,7 @@ from wfpsim.ids import (  # noqa: F401  (you will need them)
     FWPS_STREAM_ACTION_NEED_MORE_DATA,
     FWPS_STREAM_FLAG_SEND,
 )
-from wfpsim.injection import Out  # noqa: F401  (you will need it)
 from wfpsim.kernel import DbgPrint  # noqa: F401  (you will need it)
-from wfpsim.streams import FwpsCopyStreamDataToBuffer0  # noqa: F401  (you will need it)
 
 WORD = b"SECRET"
 CALLOUT = "leak filter"

@@ -19,9 +19,7 @@ from wfpsim.ids import (
     FWPS_STREAM_ACTION_NEED_MORE_DATA,
     FWPS_STREAM_FLAG_SEND,
 )
-from wfpsim.injection import Out
 from wfpsim.kernel import DbgPrint
-from wfpsim.streams import FwpsCopyStreamDataToBuffer0
 
 WORD = b"SECRET"
 CALLOUT = "leak filter"
@@ -50,10 +48,7 @@ def classify(
     if not stream_data.flags & FWPS_STREAM_FLAG_SEND or stream_data.data_length == 0:
         classify_out.action_type = FWP_ACTION_PERMIT
         return
-    buffer = bytearray(stream_data.data_length)
-    copied: Out[int] = Out()
-    FwpsCopyStreamDataToBuffer0(stream_data, buffer, stream_data.data_length, copied)
-    data = bytes(buffer[: copied.value or 0])
+    data = stream_data.data  # FwpsCopyStreamDataToBuffer0 in C
     if WORD in data:
         layer_data.stream_action = FWPS_STREAM_ACTION_DROP_CONNECTION
         classify_out.action_type = FWP_ACTION_NONE

@@ -99,6 +99,7 @@ class StreamData:
 OUT_MEMBERS = ("stream_action", "count_bytes_required", "count_bytes_enforced")
 
 
+@dataclass(slots=True, repr=False, eq=False)
 class StreamCalloutIoPacket:
     """``FWPS_STREAM_CALLOUT_IO_PACKET0``: ``layer_data`` at ``STREAM_V4`` / ``STREAM_V6``.
 
@@ -108,87 +109,64 @@ class StreamCalloutIoPacket:
     ``FWPS_STREAM_ACTION_NEED_MORE_DATA``) and ``count_bytes_enforced`` (how many leading bytes
     its action covers; the rest is indicated again). :mod:`wfpsim.stack.streamio` reads them.
 
-    The packet remembers which running callout wrote each of those three members last (the
-    stack reports a wrong combination as that callout's fault). ``data``, ``flags``,
-    ``data_length``, ``outbound`` and ``disconnect`` are shortcuts into ``stream_data``.
+    The packet remembers which running callout wrote each of those three members last
+    (:attr:`writers`; the stack reports a wrong combination as that callout's fault). ``data``,
+    ``flags``, ``data_length``, ``outbound`` and ``disconnect`` are shortcuts into
+    ``stream_data``. Build one from bytes with :meth:`of`.
     """
 
-    __slots__ = (
-        "_values",
-        "blocked_by",
-        "classify_out_flags",
-        "injected_by",
-        "missed_bytes",
-        "only_below",
-        "stream_data",
-        "writers",
-    )
+    stream_data: StreamData
+    missed_bytes: int = 0
+    count_bytes_required: int = 0
+    count_bytes_enforced: int = 0
+    stream_action: int = 0
+    #: member -> the callout that wrote it last
+    _writers: dict[str, str] = field(default_factory=dict)
+    #: FWPS_CLASSIFY_OUT_FLAG_* the engine sets in classify_out for this indication
+    _given_flags: int = 0
+    #: for injected stream data: the callout id that injected it (0: the stack's data)
+    _injected_by: int = 0
+    #: filter -> True when its callout must not see this data (injected: lower sublayers only)
+    _only_below: Callable[[Any], bool] | None = None
+    #: the callout that blocked the data (later callouts do not see it: the waterfall)
+    _blocked_by: str = ""
 
-    def __init__(
+    @classmethod
+    def of(
+        cls, data: bytes, flags: int = 0, missed_bytes: int = 0, stream_data_offset: int = 0
+    ) -> StreamCalloutIoPacket:
+        """An io packet for ``data`` with ``FWPS_STREAM_FLAG_*`` ``flags``."""
+        nbl = NetBufferList(bytes(data), 0)
+        offset = StreamDataOffset(nbl, nbl, nbl.data, 0, 0, stream_data_offset)
+        return cls(StreamData(flags, offset, len(nbl.data), nbl), missed_bytes)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in OUT_MEMBERS:  # remember which callout answered
+            from wfpsim.kernel import current_kernel
+
+            kernel = current_kernel()
+            if kernel is not None and kernel.running_callouts:
+                self._writers[name] = kernel.running_callouts[-1]
+        object.__setattr__(self, name, value)
+
+    def given(
         self,
-        data: bytes | StreamData,
         flags: int = 0,
-        missed_bytes: int = 0,
-        stream_data_offset: int = 0,
+        injected_by: int = 0,
+        only_below: Callable[[Any], bool] | None = None,
     ) -> None:
-        if isinstance(data, StreamData):
-            stream_data = data
-        else:
-            nbl = NetBufferList(bytes(data), 0)
-            offset = StreamDataOffset(nbl, nbl, nbl.data, 0, 0, stream_data_offset)
-            stream_data = StreamData(flags, offset, len(nbl.data), nbl)
-        self.stream_data = stream_data
-        self.missed_bytes = missed_bytes
-        self._values: dict[str, int] = dict.fromkeys(OUT_MEMBERS, 0)
-        #: member -> the callout that wrote it last ("" outside a classifyFn)
-        self.writers: dict[str, str] = {}
-        #: FWPS_CLASSIFY_OUT_FLAG_* the engine sets in classify_out for this indication
-        self.classify_out_flags = 0
-        #: for injected stream data: the callout id that injected it (0: stack data)
-        self.injected_by = 0
-        #: filter -> True when its callout must not see this data (injected data: lower
-        #: sublayers only)
-        self.only_below: Callable[[Any], bool] | None = None
-        #: the callout that blocked the data (later callouts do not see it: the waterfall)
-        self.blocked_by = ""
-
-    def _get(self, name: str) -> int:
-        return self._values[name]
-
-    def _set(self, name: str, value: int) -> None:
-        from wfpsim.kernel import current_kernel
-
-        kernel = current_kernel()
-        running = kernel.running_callouts if kernel is not None else []
-        self.writers[name] = running[-1] if running else ""
-        self._values[name] = value
+        """What the stack hands with this indication (``classify_out`` flags; injected data)."""
+        self._given_flags, self._injected_by, self._only_below = flags, injected_by, only_below
 
     @property
-    def stream_action(self) -> int:
-        """``streamAction``: an ``FWPS_STREAM_ACTION_*`` value (set by the classifyFn)."""
-        return self._get("stream_action")
-
-    @stream_action.setter
-    def stream_action(self, value: int) -> None:
-        self._set("stream_action", value)
+    def writers(self) -> dict[str, str]:
+        """``stream_action`` / ``count_bytes_*`` -> the callout that set it last."""
+        return dict(self._writers)
 
     @property
-    def count_bytes_required(self) -> int:
-        """``countBytesRequired``: with NEED_MORE_DATA, how many bytes to accumulate."""
-        return self._get("count_bytes_required")
-
-    @count_bytes_required.setter
-    def count_bytes_required(self, value: int) -> None:
-        self._set("count_bytes_required", value)
-
-    @property
-    def count_bytes_enforced(self) -> int:
-        """``countBytesEnforced``: the leading bytes the action covers (0: all of them)."""
-        return self._get("count_bytes_enforced")
-
-    @count_bytes_enforced.setter
-    def count_bytes_enforced(self, value: int) -> None:
-        self._set("count_bytes_enforced", value)
+    def classify_out_flags(self) -> int:
+        """The ``FWPS_CLASSIFY_OUT_FLAG_*`` the engine puts in ``classify_out.flags`` here."""
+        return self._given_flags
 
     def skip_filter(self, flt: object) -> bool:
         """The classifier does not call this filter's callout (read before each callout).
@@ -196,18 +174,18 @@ class StreamCalloutIoPacket:
         Microsoft Learn, *Stream Inspection* (waterfall model): once a callout blocked the
         data no later callout inspects it; injected data goes to lower-weight sublayers only.
         """
-        if self.blocked_by:
+        if self._blocked_by:
             return True
-        return self.only_below is not None and self.only_below(flt)
+        return self._only_below is not None and self._only_below(flt)
 
     def after_callout(self, callout: str, action: int) -> None:
         """The classifier reports each callout's returned action (a BLOCK ends the waterfall)."""
         if action == FWP_ACTION_BLOCK and not self.stream_action_by(callout):
-            self.blocked_by = callout
+            self._blocked_by = callout
 
     def stream_action_by(self, callout: str) -> bool:
         """``callout`` set a stream action other than ``FWPS_STREAM_ACTION_NONE``."""
-        return self.writers.get("stream_action") == callout and self._values["stream_action"] != 0
+        return self._writers.get("stream_action") == callout and self.stream_action != 0
 
     @property
     def data(self) -> bytes:
@@ -253,7 +231,7 @@ class StreamCalloutIoPacket:
         if self.classify_out_flags:
             rows.append(("classify_out.flags (given)", f"{self.classify_out_flags:#x}"))
         for name in OUT_MEMBERS:
-            value = self._values[name]
+            value = getattr(self, name)
             shown = str(value)
             if name == "stream_action":
                 try:
@@ -267,7 +245,7 @@ class StreamCalloutIoPacket:
         return rows
 
     def __repr__(self) -> str:
-        answer = ", ".join(f"{k}={v}" for k, v in self._values.items() if v)
+        answer = ", ".join(f"{k}={getattr(self, k)}" for k in OUT_MEMBERS if getattr(self, k))
         return (
             f"StreamCalloutIoPacket({self.data!r}, flags={self.flags:#x}"
             + (f", {answer}" if answer else "")

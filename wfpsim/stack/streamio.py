@@ -163,18 +163,18 @@ class StreamPath:
         conv = self.conv
         direction = FWP_DIRECTION_OUTBOUND if ch.outbound else FWP_DIRECTION_INBOUND
         flags = stream_flags(ch.outbound, fin)
+        given = FWPS_CLASSIFY_OUT_FLAG_NO_MORE_DATA if fin else 0
+        if len(data) >= STREAM_BUFFER_LIMIT:
+            given |= FWPS_CLASSIFY_OUT_FLAG_BUFFER_LIMIT_REACHED
         if injection is not None and injection.net_buffer_list is not None:
             source = injection.net_buffer_list  # its history says who injected the data
             nbl = NetBufferList(data, 0, source.injected, parent=source)
             offset = StreamDataOffset(nbl, nbl, nbl.data, 0, 0, ch.position)
             io = StreamCalloutIoPacket(StreamData(flags, offset, len(data), nbl))
-            io.injected_by = injection.callout_id
-            io.only_below = self.skipper(injection.callout_id, ch)
+            io.given(given, injection.callout_id, self.skipper(injection.callout_id, ch))
         else:
-            io = StreamCalloutIoPacket(data, flags, 0, ch.position)
-        io.classify_out_flags = FWPS_CLASSIFY_OUT_FLAG_NO_MORE_DATA if fin else 0
-        if len(data) >= STREAM_BUFFER_LIMIT:
-            io.classify_out_flags |= FWPS_CLASSIFY_OUT_FLAG_BUFFER_LIMIT_REACHED
+            io = StreamCalloutIoPacket.of(data, flags, 0, ch.position)
+            io.given(given)
         pkt = ch.template
         x = conv.crossing(
             "STREAM", ch.ep, event, direction, packet=pkt, raw=data, data_offset=0, layer_data=io
