@@ -164,3 +164,13 @@ def test_data_injected_outside_classify_into_a_deferred_stream_is_delivered() ->
             FWPS_STREAM_FLAG_RECEIVE, nbl.value, 7, lambda *a: done.append(a), None,
         )  # fmt: skip
     assert status == STATUS_SUCCESS and conv.journey.delivered == b"scanned" and done
+
+
+def test_the_players_last_frame_lists_what_the_stream_layer_did() -> None:
+    """Data held without an indication shows in the journey's end summary."""
+    from wfpsim.viz.inspector import decision_html
+
+    journey = run("stream-edit").traffic[1].journey
+    html = decision_html(journey.steps[-1], journey, last=True)
+    assert "stream: held at STREAM_V4 (send): 3 bytes" in html
+    assert "stream: injected at STREAM_V4 (send): 5 bytes" in html

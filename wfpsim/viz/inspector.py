@@ -217,6 +217,8 @@ def decision_html(step: Step, journey: Journey, last: bool) -> str:
         lines += [f"<p>{_e(n)}</p>" for n in journey.notes]
         lines += [f"<p><b>pend</b>: {_e(p.describe())}</p>" for p in journey.pends]
         lines += [f"<p>redirect: {_e(r.describe())}</p>" for r in journey.redirects]
+        held = [e for e in journey.streams if e.kind != "delivered"]  # the stream layer's doings
+        lines += [f"<p>stream: {_e(e.describe())}</p>" for e in held]
         lines += [f"<p><b>FAULT</b>: {_e(f)}</p>" for f in journey.faults]
         lines += [f"<p>log: <code>{_e(x)}</code></p>" for x in journey.log]
         parts.append(f'<div class="w-end">{"".join(lines)}</div>')
