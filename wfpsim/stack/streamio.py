@@ -12,8 +12,9 @@ goes on (Microsoft Learn, *FWPS_STREAM_CALLOUT_IO_PACKET0* and *Stream Inspectio
   ``count_bytes_enforced`` bytes (0: all); the rest is indicated again straight away.
   PERMIT passes them on; BLOCK takes them out of the stream.
 * ``FWPS_STREAM_ACTION_ALLOW_CONNECTION``: the data passes; the flow is not indicated again.
-* ``FWPS_STREAM_ACTION_DROP_CONNECTION`` (from a ``FWP_ACTION_CALLOUT_UNKNOWN`` or
-  terminating filter): the connection ends; an inspection filter's is ignored (documented).
+* ``FWPS_STREAM_ACTION_DROP_CONNECTION``: the connection ends (documented for an
+  ``FWP_ACTION_CALLOUT_UNKNOWN`` filter; **our choice**: a terminating filter's drops too);
+  an inspection filter's is ignored ("the connection will not be dropped").
 * ``FWPS_STREAM_ACTION_DEFER`` (inbound only): the data waits, unacknowledged, until the
   callout calls ``FwpsStreamContinue0``.
 * Data injected with ``FwpsStreamInjectAsync0`` during an indication goes into the stream at
