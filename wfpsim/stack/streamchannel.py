@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 A = StreamActionType
 
 
-class Verdict:
+class Settled:
     """What one indication came to: ``ok`` False ends the send; ``data`` goes on."""
 
     __slots__ = ("data", "fin", "ok")
@@ -42,7 +42,7 @@ class Channel:
         self.fin_injected = False  # FwpsStreamInjectAsync0 with a DISCONNECT flag
 
     # -- the stack's side ------------------------------------------------------------------
-    def segment(self, pkt: Packet, event: str, fin: bool) -> Verdict:
+    def segment(self, pkt: Packet, event: str, fin: bool) -> Settled:
         """A segment's payload arrives at the stream layer."""
         path = self.path
         if self.template is None or not self.held:
@@ -50,17 +50,17 @@ class Channel:
         if path.allowed(self.ep):
             if pkt.payload:
                 path.note("allowed", self, pkt.payload, "not indicated: ALLOW_CONNECTION")
-            return Verdict(True, pkt.payload, fin)
+            return Settled(True, pkt.payload, fin)
         data = self.held + pkt.payload
         if self.deferred_by:
             self.held = data
             path.note("deferred", self, data, "queued: the stream is deferred")
             path.ack_due = False
-            return Verdict(True)
+            return Settled(True)
         if self.required and len(data) < self.required and not fin:
             self.held = data
             path.note("held", self, data, f"NEED_MORE_DATA: {len(data)} of {self.required}")
-            return Verdict(True)
+            return Settled(True)
         self.held, self.required = b"", 0
         return self.indicate(data, event, fin)
 
@@ -87,7 +87,7 @@ class Channel:
         fin: bool,
         injection: StreamInjection | None = None,
         depth: int = 0,
-    ) -> Verdict:
+    ) -> Settled:
         """Indicate ``data`` until every byte is settled, held or the connection ends.
 
         ``injection``: the data was injected (indicated to lower-weight sublayers only; **our
@@ -100,26 +100,26 @@ class Channel:
             answer = path.answer(step, io, fin, self.outbound)
             injected, injected_ok = path.carry(self, step, queued, fin, depth)
             if not injected_ok:
-                return Verdict(False)
+                return Settled(False)
             if injection is not None and answer in (A.NEED_MORE_DATA, A.DEFER):
                 answer = A.NONE
             if answer == A.NEED_MORE_DATA:
                 self.held = data
                 self.required = max(int(io.count_bytes_required), len(data) + 1)
                 path.note("held", self, data, f"NEED_MORE_DATA: waiting for {self.required}", step)
-                return Verdict(True, out + injected)
+                return Settled(True, out + injected)
             if answer == A.DEFER:
                 self.held, self.deferred_by = data, path.callout_id(step, io)
                 path.note("deferred", self, data, "DEFER: until FwpsStreamContinue0", step)
                 path.ack_due = False
-                return Verdict(True, out + injected)
+                return Settled(True, out + injected)
             if answer == A.DROP_CONNECTION:
                 path.drop(self, step, io)
-                return Verdict(False)
+                return Settled(False)
             if answer == A.ALLOW_CONNECTION:
                 path.allow(self.ep)
                 path.note("allowed", self, data, "ALLOW_CONNECTION", step)
-                return Verdict(True, out + data + injected, fin)
+                return Settled(True, out + data + injected, fin)
             size = path.enforced(step, io, len(data))
             part, data = data[:size], data[size:]
             self.position += size
@@ -129,16 +129,16 @@ class Channel:
                 if not injected and injection is None:
                     path.note("blocked", self, part, "taken out of the stream", step)
                     path.conv.journey.block(step)
-                    return Verdict(False)
+                    return Settled(False)
                 why = "replaced by injected data" if injected else "injected data taken out"
                 path.note("blocked", self, part, why, step)
                 out += injected
             else:
                 out += part + injected
             if not data:
-                return Verdict(True, out, fin)
+                return Settled(True, out, fin)
             event = "data (indicated again)"
-        return Verdict(True, out + data, fin)  # not reached: every round settles a byte
+        return Settled(True, out + data, fin)  # not reached: every round settles a byte
 
 
-__all__ = ["Channel", "Verdict"]
+__all__ = ["Channel", "Settled"]

@@ -64,7 +64,7 @@ from wfpsim.stack.layerdata import (
     StreamDataOffset,
 )
 from wfpsim.stack.packets import Packet, TcpFlags, TCPHeader, tcp_segment
-from wfpsim.stack.streamchannel import Channel, Verdict
+from wfpsim.stack.streamchannel import Channel, Settled
 from wfpsim.streams import StreamInjection, complete_stream, stream_action_name, stream_state
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ if TYPE_CHECKING:
 A = StreamActionType
 #: How deep injected data may be indicated again (an injection of an injection …).
 INJECTION_DEPTH = 4
-__all__ = ["INJECTION_DEPTH", "Channel", "StreamPath", "Verdict", "stream_flags"]
+__all__ = ["INJECTION_DEPTH", "Channel", "StreamPath", "Settled", "stream_flags"]
 
 
 class StreamPath:
@@ -139,7 +139,7 @@ class StreamPath:
             self.conv.journey.streams.append(event)
 
     # -- helpers ---------------------------------------------------------------------------
-    def rebuild(self, ch: Channel, pkt: Packet, verdict: Verdict) -> Packet:
+    def rebuild(self, ch: Channel, pkt: Packet, verdict: Settled) -> Packet:
         """The segment carrying what the stream layer released (sequence from the first held)."""
         first = ch.template or pkt
         t = first.transport
