@@ -76,7 +76,7 @@ if TYPE_CHECKING:
 A = StreamActionType
 #: How deep injected data may be indicated again (an injection of an injection …).
 INJECTION_DEPTH = 4
-__all__ = ["INJECTION_DEPTH", "Channel", "StreamPath", "Settled", "stream_flags"]
+__all__ = ["INJECTION_DEPTH", "Channel", "Settled", "StreamPath", "stream_flags"]
 
 
 class StreamPath:
