@@ -287,11 +287,13 @@ WSAENOTSOCK = 10038
 
 # --- stream inspection (fwpstypes.h, fwpsk.h, ntstatus.h; wfpsim.streams) -----------------------
 class StreamActionType(enum.IntEnum):
-    """``FWPS_STREAM_ACTION_TYPE`` (fwpstypes.h): ``FWPS_STREAM_CALLOUT_IO_PACKET0.streamAction``.
+    """``FWPS_STREAM_ACTION_TYPE`` (fwpsk.h): ``FWPS_STREAM_CALLOUT_IO_PACKET0.streamAction``.
 
-    The enumerators in the header's order, numbered from 0 (the header gives no explicit
+    The enumerators in the WDK header's order, numbered from 0 (the header gives no explicit
     values). Microsoft's *FWPS_STREAM_CALLOUT_IO_PACKET0* page documents all but
-    ``REQUEST_OUT_OF_BAND``, which the header declares and no page describes.
+    ``REQUEST_OUT_OF_BAND``, which the header declares and no page describes. The numbers are
+    from the header as remembered, not yet re-read from a WDK copy (no public copy of fwpsk.h
+    was at hand): a driver should compare with the names, as wfpsim's own code does.
 
     >>> int(FWPS_STREAM_ACTION_NEED_MORE_DATA), StreamActionType(5).fwp_name
     (3, 'FWPS_STREAM_ACTION_DEFER')
